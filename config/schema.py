@@ -1,0 +1,38 @@
+"""The root GraphQL schema, assembled from each app's Query and Mutation."""
+
+import strawberry
+import strawberry_django
+from strawberry import relay
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from journeys.graphql.mutations import JourneysMutation
+from journeys.graphql.schema import JourneysQuery
+from workspaces.graphql.permissions import RequireAccess
+from workspaces.access import Ability
+from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
+
+
+@strawberry.type
+class Query(WorkspacesQuery, JourneysQuery):
+    node: relay.Node | None = strawberry_django.node(
+        extensions=[RequireAccess(Ability.JOURNEYS_READ)],
+        description="Any row of the request's workspace by its global id.",
+    )
+
+
+@strawberry.type
+class Mutation(SessionMutation, JourneysMutation):
+    pass
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        DjangoOptimizerExtension,
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: MaxTokensLimiter(max_token_count=5000),
+    ],
+)

@@ -1,0 +1,13 @@
+"""Settings for the test suite: the same as production-like settings, with inline tasks."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import Q_CLUSTER  # noqa: E402
+
+# django-q2 reads its settings once at import: inline execution must be set here.
+Q_CLUSTER["sync"] = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import path
+
+from config.views import graphql_view, healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("graphql/", graphql_view(), name="graphql"),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,50 @@
+"""HTTP entry points that are not GraphQL resolvers: the GraphQL view and the health check."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+from strawberry.django.views import GraphQLView
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class WaymarkGraphQLView(GraphQLView):
+    """GraphQL over HTTP. Session (cookie) callers must send the CSRF token on POST."""
+
+
+def graphql_view():
+    from config.schema import schema
+
+    return WaymarkGraphQLView.as_view(
+        schema=schema, graphql_ide="graphiql" if settings.GRAPHQL_GRAPHIQL else None
+    )
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    from django_q.brokers import get_broker
+
+    try:
+        return bool(get_broker().ping())
+    except Exception:
+        return False
+
+
+@require_GET
+def healthz(request):
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"} | {
+        name: "ok" if ok else "unavailable" for name, ok in checks.items()
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,154 @@
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+import strawberry_django
+from strawberry import auto
+from strawberry.scalars import JSON
+from strawberry_django.relay import DjangoListConnection
+
+from journeys import models
+from journeys.graphql.enums import Channel, JourneyMapStatus, Phase, Seniority
+from journeys.graphql.filters import (
+    JourneyMapFilter,
+    JourneyMapOrder,
+    MilestoneFilter,
+    MilestoneOrder,
+    PersonaFilter,
+    PersonaOrder,
+    StageFilter,
+    StageOrder,
+    TouchpointFilter,
+    TouchpointOrder,
+)
+from workspaces.graphql.base import WorkspaceNode
+
+
+@strawberry_django.type(models.Persona, name="Persona", filters=PersonaFilter, ordering=PersonaOrder)
+class PersonaType(WorkspaceNode):
+    key: auto
+    name: auto
+    description: auto
+    role: auto
+    department: auto
+    industry: auto
+    headcount_band: auto
+    revenue_band: auto
+    region: auto
+    goals: list[str]
+    pain_points: list[str]
+    objections: list[str]
+    preferred_channels: list[Channel]
+    matching_rules: JSON
+    created_at: auto
+    updated_at: auto
+    journey_maps: list["JourneyMapType"] = strawberry_django.field(
+        description="The maps designed for this persona."
+    )
+
+    @strawberry_django.field(only=["seniority"], description="Seniority, or null when not set.")
+    def seniority(self, root: models.Persona) -> Seniority | None:
+        return Seniority(root.seniority) if root.seniority else None
+
+
+@strawberry_django.type(
+    models.Touchpoint, name="Touchpoint", filters=TouchpointFilter, ordering=TouchpointOrder
+)
+class TouchpointType(WorkspaceNode):
+    key: auto
+    name: auto
+    description: auto
+    channel: Channel
+    phase: Phase
+    is_online: auto
+    owner_team: auto
+    created_at: auto
+    updated_at: auto
+
+
+@strawberry.type(description="Touchpoint X at least minCount times within withinDays days.")
+class MilestoneRule:
+    touchpoint_key: str
+    min_count: int
+    within_days: int
+
+
+@strawberry_django.type(
+    models.Milestone, name="Milestone", filters=MilestoneFilter, ordering=MilestoneOrder
+)
+class MilestoneType(WorkspaceNode):
+    key: auto
+    name: auto
+    description: auto
+    is_conversion: auto
+    value: Decimal | None
+    created_at: auto
+    updated_at: auto
+
+    @strawberry_django.field(only=["rule"], description="The rule that derives it, if any.")
+    def rule(self, root: models.Milestone) -> MilestoneRule | None:
+        if not root.rule:
+            return None
+        return MilestoneRule(
+            touchpoint_key=root.rule["touchpoint"],
+            min_count=root.rule["min_count"],
+            within_days=root.rule["within_days"],
+        )
+
+
+@strawberry_django.type(models.StageTouchpoint, name="StageTouchpoint")
+class StageTouchpointType(WorkspaceNode):
+    position: auto
+    notes: auto
+    touchpoint: TouchpointType
+
+
+@strawberry_django.type(models.Stage, name="Stage", filters=StageFilter, ordering=StageOrder)
+class StageType(WorkspaceNode):
+    position: auto
+    name: auto
+    description: auto
+    customer_goal: auto
+    actions: list[str]
+    thoughts: list[str]
+    emotion_score: auto
+    emotion_label: auto
+    pain_points: list[str]
+    opportunities: list[str]
+    kpis: list[str]
+    owner_team: auto
+    expected_duration_days: auto
+    created_at: auto
+    updated_at: auto
+    journey_map: "JourneyMapType"
+    touchpoints: list[StageTouchpointType] = strawberry_django.field(
+        field_name="touchpoint_placements",
+        description="The touchpoints placed in this stage, in order, with notes.",
+    )
+    milestones: list[MilestoneType] = strawberry_django.field(
+        field_name="exit_milestones", description="The milestones that mark this stage's exit."
+    )
+
+
+@strawberry_django.type(
+    models.JourneyMap, name="JourneyMap", filters=JourneyMapFilter, ordering=JourneyMapOrder
+)
+class JourneyMapType(WorkspaceNode):
+    name: auto
+    description: auto
+    status: JourneyMapStatus
+    is_template: auto
+    persona: PersonaType | None
+    duplicated_from: "JourneyMapType | None"
+    published_at: datetime | None
+    archived_at: datetime | None
+    created_at: auto
+    updated_at: auto
+    stages: list[StageType] = strawberry_django.field(description="The stages, in order.")
+
+
+PersonaConnection = DjangoListConnection[PersonaType]
+TouchpointConnection = DjangoListConnection[TouchpointType]
+MilestoneConnection = DjangoListConnection[MilestoneType]
+JourneyMapConnection = DjangoListConnection[JourneyMapType]
+StageConnection = DjangoListConnection[StageType]

@@ -1,0 +1,421 @@
+"""Every write to the journey domain: catalogues, maps, stages and placements.
+
+Services take rows the caller has already loaded inside the request's workspace and
+check that every related row they are given belongs to that same workspace.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from journeys.errors import JourneyErrorCode as Code
+from journeys.models import (
+    JourneyMap,
+    Milestone,
+    Persona,
+    Stage,
+    StageMilestone,
+    StageTouchpoint,
+    Touchpoint,
+)
+from workspaces.errors import field_error
+from workspaces.models import Workspace
+from workspaces.services import apply_changes, validated_save
+
+PERSONA_FIELDS = (
+    "key", "name", "description", "role", "department", "seniority", "industry",
+    "headcount_band", "revenue_band", "region", "goals", "pain_points", "objections",
+    "preferred_channels", "matching_rules",
+)
+TOUCHPOINT_FIELDS = ("key", "name", "description", "channel", "phase", "is_online", "owner_team")
+MILESTONE_FIELDS = ("key", "name", "description", "is_conversion", "value", "rule")
+JOURNEY_MAP_FIELDS = ("persona", "name", "description", "is_template")
+STAGE_FIELDS = (
+    "name", "description", "customer_goal", "actions", "thoughts", "emotion_score",
+    "emotion_label", "pain_points", "opportunities", "kpis", "owner_team",
+    "expected_duration_days",
+)
+MAX_PLACEMENTS_PER_STAGE = 100
+
+# Positions move in two UPDATEs through this offset so that no intermediate row
+# collides with the unique (parent, position) constraints on any database.
+_POSITION_OFFSET = 1_000_000
+
+
+def _ensure_same_workspace(workspace: Workspace, field: str, rows: Sequence[models.Model]) -> None:
+    for row in rows:
+        if row.workspace_id != workspace.pk:
+            label = row._meta.verbose_name.capitalize()
+            raise field_error(field, f"{label} not found.", Code.NOT_FOUND)
+
+
+def _shift_positions(queryset: models.QuerySet, delta: int) -> None:
+    ids = list(queryset.values_list("pk", flat=True))
+    rows = queryset.model.objects.filter(pk__in=ids)
+    rows.update(position=F("position") + _POSITION_OFFSET + delta)
+    rows.update(position=F("position") - _POSITION_OFFSET)
+
+
+# Personas, touchpoints and milestones -------------------------------------------------
+
+
+def _create(model: type[models.Model], workspace: Workspace, fields, data: dict[str, Any]):
+    return apply_changes(model(workspace=workspace), data, allowed=fields)
+
+
+@transaction.atomic
+def persona_create(*, workspace: Workspace, **data: Any) -> Persona:
+    return _create(Persona, workspace, PERSONA_FIELDS, data)
+
+
+@transaction.atomic
+def persona_update(*, persona: Persona, **changes: Any) -> Persona:
+    return apply_changes(persona, changes, allowed=PERSONA_FIELDS)
+
+
+@transaction.atomic
+def persona_delete(*, persona: Persona) -> None:
+    maps = persona.journey_maps.count()
+    if maps:
+        raise field_error(
+            None,
+            f"Persona {persona.key!r} still has {maps} journey map(s); delete or re-assign them.",
+            Code.IN_USE,
+        )
+    persona.delete()
+
+
+@transaction.atomic
+def touchpoint_create(*, workspace: Workspace, **data: Any) -> Touchpoint:
+    return _create(Touchpoint, workspace, TOUCHPOINT_FIELDS, data)
+
+
+@transaction.atomic
+def touchpoint_update(*, touchpoint: Touchpoint, **changes: Any) -> Touchpoint:
+    return apply_changes(touchpoint, changes, allowed=TOUCHPOINT_FIELDS)
+
+
+@transaction.atomic
+def touchpoint_delete(*, touchpoint: Touchpoint) -> None:
+    """Delete a touchpoint and its placements, closing the gaps they leave in their stages."""
+    placements = list(touchpoint.placements.select_related("stage"))
+    touchpoint.delete()
+    for placement in placements:
+        _shift_positions(
+            StageTouchpoint.objects.filter(
+                stage=placement.stage_id, position__gt=placement.position
+            ),
+            -1,
+        )
+
+
+@transaction.atomic
+def milestone_create(*, workspace: Workspace, **data: Any) -> Milestone:
+    return _create(Milestone, workspace, MILESTONE_FIELDS, data)
+
+
+@transaction.atomic
+def milestone_update(*, milestone: Milestone, **changes: Any) -> Milestone:
+    return apply_changes(milestone, changes, allowed=MILESTONE_FIELDS)
+
+
+@transaction.atomic
+def milestone_delete(*, milestone: Milestone) -> None:
+    milestone.delete()
+
+
+# Journey maps ------------------------------------------------------------------------
+
+
+def _lock_map(journey_map: JourneyMap) -> JourneyMap:
+    """Serialise concurrent edits of one map's stages and refuse edits to archived maps."""
+    locked = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+    if locked.status == JourneyMap.Status.ARCHIVED:
+        raise field_error(
+            None, "This journey map is archived; duplicate it to make changes.", Code.MAP_ARCHIVED
+        )
+    return locked
+
+
+@transaction.atomic
+def journey_map_create(
+    *, workspace: Workspace, created_by: AbstractBaseUser | None = None, **data: Any
+) -> JourneyMap:
+    if data.get("persona") is not None:
+        _ensure_same_workspace(workspace, "persona", [data["persona"]])
+    journey_map = JourneyMap(workspace=workspace, created_by=created_by)
+    return apply_changes(journey_map, data, allowed=JOURNEY_MAP_FIELDS)
+
+
+@transaction.atomic
+def journey_map_update(*, journey_map: JourneyMap, **changes: Any) -> JourneyMap:
+    journey_map = _lock_map(journey_map)
+    if changes.get("persona") is not None:
+        _ensure_same_workspace(journey_map.workspace, "persona", [changes["persona"]])
+    if changes.get("is_template") and journey_map.status == JourneyMap.Status.PUBLISHED:
+        raise field_error(
+            "is_template", "A published map cannot become a template.", Code.TEMPLATE
+        )
+    return apply_changes(journey_map, changes, allowed=JOURNEY_MAP_FIELDS)
+
+
+@transaction.atomic
+def journey_map_delete(*, journey_map: JourneyMap) -> None:
+    if journey_map.status == JourneyMap.Status.PUBLISHED:
+        raise field_error(
+            None, "Archive a published journey map before deleting it.", Code.INVALID_TRANSITION
+        )
+    journey_map.delete()
+
+
+@transaction.atomic
+def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
+    """Publish a map; the persona's previously published map is archived."""
+    journey_map = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+    if journey_map.status == JourneyMap.Status.PUBLISHED:
+        raise field_error(None, "This journey map is already published.", Code.INVALID_TRANSITION)
+    if journey_map.is_template:
+        raise field_error(
+            None, "A template cannot be published; duplicate it for a persona.", Code.TEMPLATE
+        )
+    if not journey_map.stages.exists():
+        raise field_error(None, "A journey map needs at least one stage.", Code.EMPTY_MAP)
+    now = timezone.now()
+    JourneyMap.objects.filter(
+        workspace=journey_map.workspace_id,
+        persona=journey_map.persona_id,
+        status=JourneyMap.Status.PUBLISHED,
+    ).update(status=JourneyMap.Status.ARCHIVED, archived_at=now, updated_at=now)
+    journey_map.status = JourneyMap.Status.PUBLISHED
+    journey_map.published_at = now
+    journey_map.archived_at = None
+    return validated_save(journey_map)
+
+
+@transaction.atomic
+def journey_map_archive(*, journey_map: JourneyMap) -> JourneyMap:
+    journey_map = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+    if journey_map.status == JourneyMap.Status.ARCHIVED:
+        raise field_error(None, "This journey map is already archived.", Code.INVALID_TRANSITION)
+    journey_map.status = JourneyMap.Status.ARCHIVED
+    journey_map.archived_at = timezone.now()
+    return validated_save(journey_map)
+
+
+@dataclass(frozen=True)
+class _Unset:
+    """Marks an argument the caller did not give (None is a meaningful persona)."""
+
+
+UNSET = _Unset()
+
+
+@transaction.atomic
+def journey_map_duplicate(
+    *,
+    journey_map: JourneyMap,
+    created_by: AbstractBaseUser | None = None,
+    name: str | None = None,
+    persona: Persona | None | _Unset = UNSET,
+    is_template: bool = False,
+) -> JourneyMap:
+    """Deep-copy a map (stages, touchpoint and milestone placements) into a new draft."""
+    workspace = journey_map.workspace
+    if persona is UNSET:
+        persona = journey_map.persona
+    elif persona is not None:
+        _ensure_same_workspace(workspace, "persona", [persona])
+    copy = validated_save(
+        JourneyMap(
+            workspace=workspace,
+            persona=persona,
+            name=name or f"{journey_map.name} (copy)",
+            description=journey_map.description,
+            is_template=is_template,
+            duplicated_from=journey_map,
+            created_by=created_by,
+        )
+    )
+    stages = list(journey_map.stages.order_by("position"))
+    new_stages = Stage.objects.bulk_create(
+        [
+            Stage(
+                workspace=workspace,
+                journey_map=copy,
+                position=stage.position,
+                **{name: getattr(stage, name) for name in STAGE_FIELDS},
+            )
+            for stage in stages
+        ]
+    )
+    # bulk_create returns primary keys on SQLite 3.35+ and PostgreSQL.
+    by_old_id = {old.pk: new for old, new in zip(stages, new_stages, strict=True)}
+    StageTouchpoint.objects.bulk_create(
+        StageTouchpoint(
+            workspace=workspace,
+            stage=by_old_id[placement.stage_id],
+            touchpoint_id=placement.touchpoint_id,
+            position=placement.position,
+            notes=placement.notes,
+        )
+        for placement in StageTouchpoint.objects.filter(stage__in=stages)
+    )
+    StageMilestone.objects.bulk_create(
+        StageMilestone(
+            workspace=workspace,
+            journey_map=copy,
+            stage=by_old_id[placement.stage_id],
+            milestone_id=placement.milestone_id,
+        )
+        for placement in StageMilestone.objects.filter(stage__in=stages)
+    )
+    return copy
+
+
+# Stages ------------------------------------------------------------------------------
+
+
+def _check_position(field: str, position: int, last: int) -> None:
+    if not 1 <= position <= last:
+        raise field_error(field, f"Position must be between 1 and {last}.", Code.INVALID_POSITION)
+
+
+@transaction.atomic
+def stage_create(
+    *, journey_map: JourneyMap, position: int | None = None, **data: Any
+) -> Stage:
+    """Add a stage at the end, or at a position, moving later stages down by one."""
+    journey_map = _lock_map(journey_map)
+    siblings = Stage.objects.filter(journey_map=journey_map)
+    count = siblings.count()
+    if position is None:
+        position = count + 1
+    _check_position("position", position, count + 1)
+    _shift_positions(siblings.filter(position__gte=position), +1)
+    stage = Stage(workspace_id=journey_map.workspace_id, journey_map=journey_map, position=position)
+    return apply_changes(stage, data, allowed=STAGE_FIELDS)
+
+
+@transaction.atomic
+def stage_update(*, stage: Stage, **changes: Any) -> Stage:
+    _lock_map(stage.journey_map)
+    return apply_changes(stage, changes, allowed=STAGE_FIELDS)
+
+
+@transaction.atomic
+def stage_delete(*, stage: Stage) -> None:
+    """Delete a stage and close the gap it leaves."""
+    _lock_map(stage.journey_map)
+    siblings = Stage.objects.filter(journey_map=stage.journey_map_id)
+    position = stage.position
+    stage.delete()
+    _shift_positions(siblings.filter(position__gt=position), -1)
+
+
+@transaction.atomic
+def stage_move(*, stage: Stage, position: int) -> Stage:
+    """Move a stage to a position; the stages in between close up, without gaps."""
+    _lock_map(stage.journey_map)
+    stage.refresh_from_db(fields=["position"])
+    siblings = Stage.objects.filter(journey_map=stage.journey_map_id)
+    _check_position("position", position, siblings.count())
+    old = stage.position
+    if position == old:
+        return stage
+    Stage.objects.filter(pk=stage.pk).update(position=2 * _POSITION_OFFSET)
+    if position < old:
+        _shift_positions(siblings.filter(position__gte=position, position__lt=old), +1)
+    else:
+        _shift_positions(siblings.filter(position__gt=old, position__lte=position), -1)
+    Stage.objects.filter(pk=stage.pk).update(position=position, updated_at=timezone.now())
+    stage.refresh_from_db()
+    return stage
+
+
+# Placements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TouchpointPlacement:
+    touchpoint: Touchpoint
+    notes: str = ""
+
+
+@transaction.atomic
+def stage_touchpoints_set(
+    *, stage: Stage, placements: Sequence[TouchpointPlacement]
+) -> list[StageTouchpoint]:
+    """Make the stage's touchpoints exactly these, in this order, keeping existing rows."""
+    _lock_map(stage.journey_map)
+    if len(placements) > MAX_PLACEMENTS_PER_STAGE:
+        raise field_error(
+            "touchpoints",
+            f"A stage holds at most {MAX_PLACEMENTS_PER_STAGE} touchpoints.",
+            Code.TOO_MANY,
+        )
+    touchpoints = [placement.touchpoint for placement in placements]
+    _ensure_same_workspace(stage.journey_map.workspace, "touchpoints", touchpoints)
+    seen: set[int] = set()
+    for index, touchpoint in enumerate(touchpoints):
+        if touchpoint.pk in seen:
+            raise field_error(
+                "touchpoints",
+                f"Touchpoint {touchpoint.key!r} is listed twice (item {index}).",
+                Code.DUPLICATE,
+            )
+        seen.add(touchpoint.pk)
+
+    existing = {row.touchpoint_id: row for row in stage.touchpoint_placements.all()}
+    StageTouchpoint.objects.filter(stage=stage).exclude(touchpoint__in=seen).delete()
+    kept = StageTouchpoint.objects.filter(stage=stage)
+    kept.update(position=F("position") + _POSITION_OFFSET)
+    result = []
+    for position, placement in enumerate(placements, start=1):
+        row = existing.get(placement.touchpoint.pk) or StageTouchpoint(
+            workspace_id=stage.workspace_id, stage=stage, touchpoint=placement.touchpoint
+        )
+        row.position = position
+        row.notes = placement.notes
+        result.append(validated_save(row))
+    return result
+
+
+@transaction.atomic
+def stage_milestones_set(*, stage: Stage, milestones: Sequence[Milestone]) -> list[StageMilestone]:
+    """Make these milestones the stage's exit milestones; each exits one stage per map."""
+    _lock_map(stage.journey_map)
+    _ensure_same_workspace(stage.journey_map.workspace, "milestones", milestones)
+    wanted = {milestone.pk: milestone for milestone in milestones}
+    taken = (
+        StageMilestone.objects.filter(journey_map=stage.journey_map_id, milestone__in=wanted)
+        .exclude(stage=stage)
+        .select_related("stage", "milestone")
+        .first()
+    )
+    if taken is not None:
+        raise field_error(
+            "milestones",
+            f"Milestone {taken.milestone.key!r} already marks the exit of stage "
+            f"{taken.stage.position} ({taken.stage.name}) in this map.",
+            Code.MILESTONE_IN_USE,
+        )
+    StageMilestone.objects.filter(stage=stage).exclude(milestone__in=wanted).delete()
+    present = set(
+        StageMilestone.objects.filter(stage=stage).values_list("milestone_id", flat=True)
+    )
+    for milestone in wanted.values():
+        if milestone.pk not in present:
+            validated_save(
+                StageMilestone(
+                    workspace_id=stage.workspace_id,
+                    journey_map_id=stage.journey_map_id,
+                    stage=stage,
+                    milestone=milestone,
+                )
+            )
+    return list(StageMilestone.objects.filter(stage=stage).select_related("milestone"))

@@ -1,0 +1,78 @@
+"""The tenant-scoping base of every GraphQL type, and helpers shared by resolvers."""
+
+import dataclasses
+from typing import Any
+
+import strawberry
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.utils.typing import get_django_definition
+
+from workspaces.access import Ability
+from workspaces.errors import field_error
+from workspaces.graphql.permissions import get_access
+from workspaces.models import Workspace
+
+
+class WorkspaceNode(relay.Node):
+    """Base of every tenant type: rows outside the request's workspace do not exist.
+
+    `get_queryset` runs for root lists, connections, reverse relations, `node(id:)`
+    and the optimizer's prefetches. A caller without the type's read ability sees nothing.
+    """
+
+    read_ability = Ability.JOURNEYS_READ
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        access = get_access(info)
+        if not access.can(cls.read_ability):
+            return queryset.none()
+        return queryset.filter(workspace=access.workspace)
+
+
+def current_workspace(info: Info) -> Workspace:
+    """The request's workspace; resolvers run behind RequireAccess, so there is one."""
+    workspace = get_access(info).workspace
+    assert workspace is not None, "resolver reached without RequireAccess"
+    return workspace
+
+
+def load_many(
+    info: Info, ids: list[relay.GlobalID], node_type: type[WorkspaceNode], *, field: str
+) -> list:
+    """Fetch the rows a client named, in order, inside the request's workspace, in one query."""
+    model = get_django_definition(node_type).model
+    type_name = node_type.__strawberry_definition__.name
+    for global_id in ids:
+        if global_id.type_name != type_name:
+            raise field_error(field, f"Expected the id of a {type_name}.", "invalid_id")
+    wanted = [global_id.node_id for global_id in ids]
+    if not all(node_id.isdigit() for node_id in wanted):
+        raise field_error(field, f"{model._meta.verbose_name.capitalize()} not found.", "not_found")
+    queryset = node_type.get_queryset(model._default_manager.all(), info)
+    found = {str(row.pk): row for row in queryset.filter(pk__in=wanted)}
+    missing = [node_id for node_id in wanted if node_id not in found]
+    if missing:
+        raise field_error(field, f"{model._meta.verbose_name.capitalize()} not found.", "not_found")
+    return [found[node_id] for node_id in wanted]
+
+
+def load(info: Info, global_id: relay.GlobalID, node_type: type[WorkspaceNode], *, field: str):
+    """Fetch the row a client named, inside the request's workspace, or fail on that field."""
+    return load_many(info, [global_id], node_type, field=field)[0]
+
+
+def input_data(data: object, *, exclude: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    """The fields a client actually sent in an input (unset ones are left out)."""
+    return {
+        item.name: getattr(data, item.name)
+        for item in dataclasses.fields(data)
+        if item.name not in exclude and getattr(data, item.name) is not strawberry.UNSET
+    }
+
+
+@strawberry.type(description="The id of a row that a mutation deleted.")
+class Deleted:
+    id: relay.GlobalID

@@ -1,0 +1,58 @@
+import strawberry
+from django.contrib import auth
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from workspaces.graphql.types import Me, Role, WorkspaceMembership
+from workspaces.selectors import user_memberships
+
+
+def _membership(membership) -> WorkspaceMembership:
+    workspace = membership.workspace
+    return WorkspaceMembership(slug=workspace.slug, name=workspace.name, role=Role(membership.role))
+
+
+def _me(info: Info) -> Me | None:
+    request = info.context.request
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = [_membership(m) for m in user_memberships(user=user)]
+    access = request.access
+    current = next(
+        (m for m in memberships if access.workspace and m.slug == access.workspace.slug), None
+    )
+    return Me(
+        username=user.get_username(), email=user.email, workspace=current, memberships=memberships
+    )
+
+
+@strawberry.type
+class WorkspacesQuery:
+    @strawberry.field(description="The logged-in user, or null for anonymous callers. Open to all.")
+    def me(self, info: Info) -> Me | None:
+        return _me(info)
+
+
+@strawberry.type
+class SessionMutation:
+    @strawberry.mutation(
+        description="Log in with a session cookie (browser clients; send the CSRF token). "
+        "Open to all; wrong credentials give an error."
+    )
+    def login(self, info: Info, username: str, password: str) -> Me:
+        request = info.context.request
+        user = auth.authenticate(request, username=username, password=password)
+        if user is None:
+            raise GraphQLError(
+                "Wrong username or password.", extensions={"code": "INVALID_CREDENTIALS"}
+            )
+        auth.login(request, user)
+        return _me(info)
+
+    @strawberry.mutation(description="End the session. Open to all; false when none was open.")
+    def logout(self, info: Info) -> bool:
+        request = info.context.request
+        was_logged_in = request.user.is_authenticated
+        auth.logout(request)
+        return was_logged_in

@@ -1,0 +1,100 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """A member's role in a workspace; each role can do everything the ones before it can."""
+
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, required: "Role") -> bool:
+        return self.rank >= Role(required).rank
+
+
+class Workspace(models.Model):
+    """A company using Waymark: the tenant every domain row belongs to."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True, validators=[validate_slug])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one workspace."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+
+class WorkspaceScopedModel(models.Model):
+    """Base of every tenant row: it carries its workspace so scoping needs no joins."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Foreign keys (besides workspace) that must point into the same workspace.
+    same_workspace_fields: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for name in self.same_workspace_fields:
+            related_id = getattr(self, f"{name}_id")
+            if related_id is None:
+                continue
+            related = getattr(self, name)
+            if related.workspace_id != self.workspace_id:
+                label = self._meta.get_field(name).verbose_name
+                errors[name] = ValidationError(
+                    f"{label.capitalize()} not found.", code="not_found"
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def unique_error_message(self, model_class, unique_check):
+        # Per-workspace keys read better as an error on the key itself than as a
+        # "with this Workspace and Key" message without a field.
+        others = [name for name in unique_check if name != "workspace"]
+        if len(unique_check) > 1 and others:
+            field = self._meta.get_field(others[-1])
+            scope = self._meta.get_field(next(n for n in unique_check if n != field.name))
+            return ValidationError(
+                {
+                    field.name: ValidationError(
+                        f"{self._meta.verbose_name.capitalize()} with this "
+                        f"{field.verbose_name} already exists in this {scope.verbose_name}.",
+                        code="duplicate",
+                    )
+                }
+            )
+        return super().unique_error_message(model_class, unique_check)
