@@ -8,8 +8,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
-from workspaces.graphql.permissions import RequireAccess
 from workspaces.access import Ability
+from workspaces.graphql.permissions import RequireAccess
 from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
 
 

@@ -5,8 +5,8 @@ import os
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 
-from config.settings import *  # noqa: E402, F403
-from config.settings import Q_CLUSTER  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import Q_CLUSTER
 
 # django-q2 reads its settings once at import: inline execution must be set here.
 Q_CLUSTER["sync"] = True

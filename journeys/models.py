@@ -254,7 +254,9 @@ class Stage(WorkspaceScopedModel):
             models.UniqueConstraint(
                 fields=["journey_map", "position"], name="stage_unique_position"
             ),
-            models.CheckConstraint(condition=models.Q(position__gte=1), name="stage_position_gte_1"),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1), name="stage_position_gte_1"
+            ),
         ]
 
     def __str__(self) -> str:

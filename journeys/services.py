@@ -28,16 +28,37 @@ from workspaces.models import Workspace
 from workspaces.services import apply_changes, validated_save
 
 PERSONA_FIELDS = (
-    "key", "name", "description", "role", "department", "seniority", "industry",
-    "headcount_band", "revenue_band", "region", "goals", "pain_points", "objections",
-    "preferred_channels", "matching_rules",
+    "key",
+    "name",
+    "description",
+    "role",
+    "department",
+    "seniority",
+    "industry",
+    "headcount_band",
+    "revenue_band",
+    "region",
+    "goals",
+    "pain_points",
+    "objections",
+    "preferred_channels",
+    "matching_rules",
 )
 TOUCHPOINT_FIELDS = ("key", "name", "description", "channel", "phase", "is_online", "owner_team")
 MILESTONE_FIELDS = ("key", "name", "description", "is_conversion", "value", "rule")
 JOURNEY_MAP_FIELDS = ("persona", "name", "description", "is_template")
 STAGE_FIELDS = (
-    "name", "description", "customer_goal", "actions", "thoughts", "emotion_score",
-    "emotion_label", "pain_points", "opportunities", "kpis", "owner_team",
+    "name",
+    "description",
+    "customer_goal",
+    "actions",
+    "thoughts",
+    "emotion_score",
+    "emotion_label",
+    "pain_points",
+    "opportunities",
+    "kpis",
+    "owner_team",
     "expected_duration_days",
 )
 MAX_PLACEMENTS_PER_STAGE = 100
@@ -158,9 +179,7 @@ def journey_map_update(*, journey_map: JourneyMap, **changes: Any) -> JourneyMap
     if changes.get("persona") is not None:
         _ensure_same_workspace(journey_map.workspace, "persona", [changes["persona"]])
     if changes.get("is_template") and journey_map.status == JourneyMap.Status.PUBLISHED:
-        raise field_error(
-            "is_template", "A published map cannot become a template.", Code.TEMPLATE
-        )
+        raise field_error("is_template", "A published map cannot become a template.", Code.TEMPLATE)
     return apply_changes(journey_map, changes, allowed=JOURNEY_MAP_FIELDS)
 
 
@@ -221,7 +240,7 @@ def journey_map_duplicate(
     journey_map: JourneyMap,
     created_by: AbstractBaseUser | None = None,
     name: str | None = None,
-    persona: Persona | None | _Unset = UNSET,
+    persona: Persona | _Unset | None = UNSET,
     is_template: bool = False,
 ) -> JourneyMap:
     """Deep-copy a map (stages, touchpoint and milestone placements) into a new draft."""
@@ -286,9 +305,7 @@ def _check_position(field: str, position: int, last: int) -> None:
 
 
 @transaction.atomic
-def stage_create(
-    *, journey_map: JourneyMap, position: int | None = None, **data: Any
-) -> Stage:
+def stage_create(*, journey_map: JourneyMap, position: int | None = None, **data: Any) -> Stage:
     """Add a stage at the end, or at a position, moving later stages down by one."""
     journey_map = _lock_map(journey_map)
     siblings = Stage.objects.filter(journey_map=journey_map)
@@ -405,9 +422,7 @@ def stage_milestones_set(*, stage: Stage, milestones: Sequence[Milestone]) -> li
             Code.MILESTONE_IN_USE,
         )
     StageMilestone.objects.filter(stage=stage).exclude(milestone__in=wanted).delete()
-    present = set(
-        StageMilestone.objects.filter(stage=stage).values_list("milestone_id", flat=True)
-    )
+    present = set(StageMilestone.objects.filter(stage=stage).values_list("milestone_id", flat=True))
     for milestone in wanted.values():
         if milestone.pk not in present:
             validated_save(

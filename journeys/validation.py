@@ -34,5 +34,6 @@ def validate_milestone_rule(value) -> None:
     for name in ("min_count", "within_days"):
         number = value[name]
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise ValidationError(f"The rule's {name} must be a whole number of at least 1.",
-                                  code="invalid")
+            raise ValidationError(
+                f"The rule's {name} must be a whole number of at least 1.", code="invalid"
+            )

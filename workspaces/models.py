@@ -75,9 +75,7 @@ class WorkspaceScopedModel(models.Model):
             related = getattr(self, name)
             if related.workspace_id != self.workspace_id:
                 label = self._meta.get_field(name).verbose_name
-                errors[name] = ValidationError(
-                    f"{label.capitalize()} not found.", code="not_found"
-                )
+                errors[name] = ValidationError(f"{label.capitalize()} not found.", code="not_found")
         if errors:
             raise ValidationError(errors)
 
@@ -88,7 +86,7 @@ class WorkspaceScopedModel(models.Model):
         if len(unique_check) > 1 and others:
             field = self._meta.get_field(others[-1])
             scope = self._meta.get_field(next(n for n in unique_check if n != field.name))
-            return ValidationError(
+            error = ValidationError(
                 {
                     field.name: ValidationError(
                         f"{self._meta.verbose_name.capitalize()} with this "
@@ -97,4 +95,7 @@ class WorkspaceScopedModel(models.Model):
                     )
                 }
             )
+            # UniqueConstraint.validate() reads `.code` off the message it wraps.
+            error.code = "duplicate"
+            return error
         return super().unique_error_message(model_class, unique_check)

@@ -5,6 +5,6 @@ from workspaces.models import Membership
 
 
 def user_memberships(*, user: AbstractBaseUser) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("workspace").order_by(
-        "workspace__name"
+    return (
+        Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
     )

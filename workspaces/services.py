@@ -25,8 +25,10 @@ def apply_changes(
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise ValidationError(
-            {name: ValidationError("This field cannot be changed.", code="read_only")
-             for name in unknown}
+            {
+                name: ValidationError("This field cannot be changed.", code="read_only")
+                for name in unknown
+            }
         )
     for name, value in changes.items():
         setattr(instance, name, value)

@@ -82,9 +82,7 @@ class JourneysMutation:
         return Deleted(id=id)
 
     @strawberry_django.mutation(extensions=[write_journeys()])
-    def journey_map_create(
-        self, info: Info, input: inputs.JourneyMapCreateInput
-    ) -> JourneyMapType:
+    def journey_map_create(self, info: Info, input: inputs.JourneyMapCreateInput) -> JourneyMapType:
         return services.journey_map_create(
             workspace=current_workspace(info),
             created_by=info.context.request.user,
@@ -92,9 +90,7 @@ class JourneysMutation:
         )
 
     @strawberry_django.mutation(extensions=[write_journeys()])
-    def journey_map_update(
-        self, info: Info, input: inputs.JourneyMapUpdateInput
-    ) -> JourneyMapType:
+    def journey_map_update(self, info: Info, input: inputs.JourneyMapUpdateInput) -> JourneyMapType:
         journey_map = load(info, input.id, JourneyMapType, field="id")
         return services.journey_map_update(
             journey_map=journey_map, **_persona_ref(info, input_data(input))
@@ -167,7 +163,9 @@ class JourneysMutation:
     ) -> StageType:
         stage = load(info, input.id, StageType, field="id")
         touchpoints = load_many(
-            info, [item.touchpoint for item in input.touchpoints], TouchpointType,
+            info,
+            [item.touchpoint for item in input.touchpoints],
+            TouchpointType,
             field="touchpoints",
         )
         placements = [
@@ -181,9 +179,7 @@ class JourneysMutation:
         extensions=[write_journeys()],
         description="Make these milestones the stage's exit milestones.",
     )
-    def stage_milestones_set(
-        self, info: Info, input: inputs.StageMilestonesSetInput
-    ) -> StageType:
+    def stage_milestones_set(self, info: Info, input: inputs.StageMilestonesSetInput) -> StageType:
         stage = load(info, input.id, StageType, field="id")
         milestones = load_many(info, input.milestones, MilestoneType, field="milestones")
         services.stage_milestones_set(stage=stage, milestones=milestones)

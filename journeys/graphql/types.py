@@ -24,7 +24,9 @@ from journeys.graphql.filters import (
 from workspaces.graphql.base import WorkspaceNode
 
 
-@strawberry_django.type(models.Persona, name="Persona", filters=PersonaFilter, ordering=PersonaOrder)
+@strawberry_django.type(
+    models.Persona, name="Persona", filters=PersonaFilter, ordering=PersonaOrder
+)
 class PersonaType(WorkspaceNode):
     key: auto
     name: auto

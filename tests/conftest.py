@@ -1,0 +1,87 @@
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from workspaces.models import Role
+
+
+@dataclass
+class GraphQLResult:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert "errors" not in self.body, self.body["errors"]
+        return self.body["data"]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.body.get("errors", [])
+
+
+class GraphQLClient:
+    """Posts GraphQL to /graphql/ the way a browser front-end does."""
+
+    def __init__(self, client: Client, headers: dict[str, str] | None = None):
+        self.client = client
+        self.headers = headers or {}
+
+    def __call__(self, query: str, variables: dict | None = None, **headers: str):
+        response = self.client.post(
+            "/graphql/",
+            json.dumps({"query": query, "variables": variables or {}}),
+            content_type="application/json",
+            headers={**self.headers, **headers},
+        )
+        return GraphQLResult(response.status_code, response.json())
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(slug="globex", name="Globex")
+
+
+def _member_client(workspace, role: Role, username: str) -> GraphQLClient:
+    user = UserFactory(username=username)
+    MembershipFactory(workspace=workspace, user=user, role=role)
+    client = Client()
+    client.force_login(user)
+    gql = GraphQLClient(client)
+    gql.user = user
+    return gql
+
+
+@pytest.fixture
+def editor(workspace):
+    return _member_client(workspace, Role.EDITOR, "editor")
+
+
+@pytest.fixture
+def viewer(workspace):
+    return _member_client(workspace, Role.VIEWER, "viewer")
+
+
+@pytest.fixture
+def admin_member(workspace):
+    return _member_client(workspace, Role.ADMIN, "admin")
+
+
+@pytest.fixture
+def outsider(other_workspace):
+    """An editor of another workspace: must never see or touch the first one's rows."""
+    return _member_client(other_workspace, Role.EDITOR, "outsider")
+
+
+@pytest.fixture
+def anonymous(db):
+    return GraphQLClient(Client())
