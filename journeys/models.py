@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, validate_slug
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from journeys.validation import validate_milestone_rule, validate_string_list
@@ -49,7 +49,7 @@ def string_list_field(help_text: str) -> models.JSONField:
 class Persona(WorkspaceScopedModel):
     """A profile of an ideal or typical buyer."""
 
-    key = models.SlugField(max_length=64, validators=[validate_slug])
+    key = models.SlugField(max_length=64)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     role = models.CharField(max_length=120, blank=True, help_text="Job role, e.g. Head of RevOps.")
@@ -94,7 +94,7 @@ class Persona(WorkspaceScopedModel):
 class Touchpoint(WorkspaceScopedModel):
     """Something a customer interacts with: a page, a webinar, a call."""
 
-    key = models.SlugField(max_length=64, validators=[validate_slug])
+    key = models.SlugField(max_length=64)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
@@ -115,7 +115,7 @@ class Touchpoint(WorkspaceScopedModel):
 class Milestone(WorkspaceScopedModel):
     """Something a customer achieves: a signup, a paid plan, a renewal."""
 
-    key = models.SlugField(max_length=64, validators=[validate_slug])
+    key = models.SlugField(max_length=64)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     is_conversion = models.BooleanField(default=False, db_index=True)

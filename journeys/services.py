@@ -153,9 +153,14 @@ def milestone_delete(*, milestone: Milestone) -> None:
 # Journey maps ------------------------------------------------------------------------
 
 
+def _locked(journey_map: JourneyMap) -> JourneyMap:
+    """The map's current row, locked so concurrent edits of one map run one after another."""
+    return JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+
+
 def _lock_map(journey_map: JourneyMap) -> JourneyMap:
-    """Serialise concurrent edits of one map's stages and refuse edits to archived maps."""
-    locked = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+    """Lock the map for an edit of its content, refusing edits to archived maps."""
+    locked = _locked(journey_map)
     if locked.status == JourneyMap.Status.ARCHIVED:
         raise field_error(
             None, "This journey map is archived; duplicate it to make changes.", Code.MAP_ARCHIVED
@@ -185,6 +190,7 @@ def journey_map_update(*, journey_map: JourneyMap, **changes: Any) -> JourneyMap
 
 @transaction.atomic
 def journey_map_delete(*, journey_map: JourneyMap) -> None:
+    journey_map = _locked(journey_map)
     if journey_map.status == JourneyMap.Status.PUBLISHED:
         raise field_error(
             None, "Archive a published journey map before deleting it.", Code.INVALID_TRANSITION
@@ -195,7 +201,7 @@ def journey_map_delete(*, journey_map: JourneyMap) -> None:
 @transaction.atomic
 def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
     """Publish a map; the persona's previously published map is archived."""
-    journey_map = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+    journey_map = _locked(journey_map)
     if journey_map.status == JourneyMap.Status.PUBLISHED:
         raise field_error(None, "This journey map is already published.", Code.INVALID_TRANSITION)
     if journey_map.is_template:
@@ -218,7 +224,7 @@ def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
 
 @transaction.atomic
 def journey_map_archive(*, journey_map: JourneyMap) -> JourneyMap:
-    journey_map = JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
+    journey_map = _locked(journey_map)
     if journey_map.status == JourneyMap.Status.ARCHIVED:
         raise field_error(None, "This journey map is already archived.", Code.INVALID_TRANSITION)
     journey_map.status = JourneyMap.Status.ARCHIVED
@@ -321,6 +327,7 @@ def stage_create(*, journey_map: JourneyMap, position: int | None = None, **data
 @transaction.atomic
 def stage_update(*, stage: Stage, **changes: Any) -> Stage:
     _lock_map(stage.journey_map)
+    stage.refresh_from_db()
     return apply_changes(stage, changes, allowed=STAGE_FIELDS)
 
 
@@ -328,6 +335,7 @@ def stage_update(*, stage: Stage, **changes: Any) -> Stage:
 def stage_delete(*, stage: Stage) -> None:
     """Delete a stage and close the gap it leaves."""
     _lock_map(stage.journey_map)
+    stage.refresh_from_db(fields=["position"])
     siblings = Stage.objects.filter(journey_map=stage.journey_map_id)
     position = stage.position
     stage.delete()

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
 from django.db import models
 
 
@@ -23,7 +22,7 @@ class Workspace(models.Model):
     """A company using Waymark: the tenant every domain row belongs to."""
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=64, unique=True, validators=[validate_slug])
+    slug = models.SlugField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
