@@ -2,6 +2,7 @@
 
 import strawberry
 import strawberry_django
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry_django.optimizer import DjangoOptimizerExtension
@@ -26,7 +27,21 @@ class Mutation(SessionMutation, JourneysMutation):
     pass
 
 
-schema = strawberry.Schema(
+class WaymarkSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        # Denials, bad queries and wrong credentials are answers, not faults: log only
+        # exceptions the code did not mean to raise.
+        unexpected = [
+            error
+            for error in errors
+            if error.original_error is not None
+            and not isinstance(error.original_error, GraphQLError)
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+schema = WaymarkSchema(
     query=Query,
     mutation=Mutation,
     extensions=[

@@ -84,10 +84,11 @@ def test_connections_are_empty_for_another_workspace(rows_of_a, editor, outsider
 
 def test_filters_cannot_reach_another_workspace(rows_of_a, outsider):
     journey_map = rows_of_a["JourneyMap"]
-    query = '{ journeyMaps(filters: {persona: "%s"}) { totalCount } }' % gid(journey_map.persona)
-    assert outsider(query).data["journeyMaps"]["totalCount"] == 0
-    query = '{ stages(filters: {journeyMap: "%s"}) { totalCount } }' % gid(journey_map)
-    assert outsider(query).data["stages"]["totalCount"] == 0
+    query = "query($id: ID!) { journeyMaps(filters: {persona: $id}) { totalCount } }"
+    result = outsider(query, {"id": gid(journey_map.persona)})
+    assert result.data["journeyMaps"]["totalCount"] == 0
+    query = "query($id: ID!) { stages(filters: {journeyMap: $id}) { totalCount } }"
+    assert outsider(query, {"id": gid(journey_map)}).data["stages"]["totalCount"] == 0
 
 
 def test_single_row_fields_and_node_answer_null(rows_of_a, editor, outsider):
@@ -108,10 +109,11 @@ def test_nested_relations_do_not_leak(rows_of_a, outsider, other_workspace):
     # B's own map cannot be pointed at A's rows, so nested reads stay in B.
     own = StageFactory(journey_map=JourneyMapFactory(workspace=other_workspace), position=1)
     query = (
-        '{ journeyMap(id: "%s") { persona { id } stages { touchpoints { id } milestones { id } } }'
-        " personas { edges { node { journeyMaps { id } } } } }" % gid(own.journey_map)
+        "query($id: ID!) { journeyMap(id: $id) { persona { id }"
+        " stages { touchpoints { id } milestones { id } } }"
+        " personas { edges { node { journeyMaps { id } } } } }"
     )
-    data = outsider(query).data
+    data = outsider(query, {"id": gid(own.journey_map)}).data
     assert data["journeyMap"]["stages"] == [{"touchpoints": [], "milestones": []}]
     seen = {edge["node"]["journeyMaps"][0]["id"] for edge in data["personas"]["edges"]}
     assert seen == {gid(own.journey_map)}
@@ -183,7 +185,8 @@ def test_mutations_cannot_touch_another_workspace(rows_of_a, outsider):
             f"${arg['name']}: {_type_literal(arg['type'])}" for arg in field["args"]
         )
         passed = ", ".join(f"{arg['name']}: ${arg['name']}" for arg in field["args"])
-        query = f"mutation({declared}) {{ {field['name']}({passed}) {{ __typename {OPERATION_INFO} }} }}"
+        selection = f"{{ __typename {OPERATION_INFO} }}"
+        query = f"mutation({declared}) {{ {field['name']}({passed}) {selection} }}"
         payload = outsider(query, variables).data[field["name"]]
         codes = {message["code"] for message in payload.get("messages", [])}
         assert payload["__typename"] == "OperationInfo", (field["name"], payload)

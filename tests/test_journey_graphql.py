@@ -399,7 +399,10 @@ def test_lists_filter_and_order(viewer, workspace):
     assert names("{ journeyMaps(filters: {status: PUBLISHED}) { edges { node { name } } } }") == [
         "B"
     ]
-    query = '{ journeyMaps(filters: {persona: "%s"}) { edges { node { name } } } }'
-    assert names(query % gid(published.persona)) == ["B"]
+    by_persona = viewer(
+        "query($id: ID!) { journeyMaps(filters: {persona: $id}) { edges { node { name } } } }",
+        {"id": gid(published.persona)},
+    )
+    assert by_persona.data["journeyMaps"]["edges"] == [{"node": {"name": "B"}}]
     count = viewer("{ journeyMaps { totalCount } }").data["journeyMaps"]["totalCount"]
     assert count == 2
