@@ -13,13 +13,15 @@ from strawberry.django.views import GraphQLView
 class WaymarkGraphQLView(GraphQLView):
     """GraphQL over HTTP. Session (cookie) callers must send the CSRF token on POST."""
 
+    def should_render_graphql_ide(self, request) -> bool:
+        # Read per request so that the setting (off in production by default) is honoured.
+        return settings.GRAPHQL_GRAPHIQL and super().should_render_graphql_ide(request)
+
 
 def graphql_view():
     from config.schema import schema
 
-    return WaymarkGraphQLView.as_view(
-        schema=schema, graphql_ide="graphiql" if settings.GRAPHQL_GRAPHIQL else None
-    )
+    return WaymarkGraphQLView.as_view(schema=schema)
 
 
 def _database_ok() -> bool:

@@ -3,7 +3,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from journeys.validation import validate_milestone_rule, validate_string_list
+from journeys.validation import (
+    validate_json_object,
+    validate_milestone_rule,
+    validate_string_list,
+)
 from workspaces.models import WorkspaceScopedModel
 
 
@@ -66,6 +70,7 @@ class Persona(WorkspaceScopedModel):
     matching_rules = models.JSONField(
         default=dict,
         blank=True,
+        validators=[validate_json_object],
         help_text="Which accounts and contacts fit this persona (used by identity matching).",
     )
 

@@ -24,3 +24,12 @@ def test_healthz_is_503_when_the_database_is_down(client, monkeypatch):
 
 def test_healthz_accepts_get_only(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("enabled", "status"), [(True, 200), (False, 400)])
+def test_graphiql_follows_its_setting(client, settings, enabled, status):
+    settings.GRAPHQL_GRAPHIQL = enabled
+    response = client.get("/graphql/", headers={"Accept": "text/html"})
+    assert response.status_code == status
+    assert (b"graphiql" in response.content.lower()) is enabled
