@@ -85,7 +85,8 @@ class Persona(WorkspaceScopedModel):
 
     def clean(self) -> None:
         super().clean()
-        unknown = sorted(set(self.preferred_channels or []) - set(Channel.values))
+        channels = self.preferred_channels if isinstance(self.preferred_channels, list) else []
+        unknown = sorted({str(c) for c in channels} - set(Channel.values))
         if unknown:
             raise ValidationError(
                 {
@@ -151,12 +152,12 @@ class Milestone(WorkspaceScopedModel):
 
     def clean(self) -> None:
         super().clean()
-        if self.rule and isinstance(self.rule, dict):
-            key = self.rule.get("touchpoint")
-            if not Touchpoint.objects.filter(workspace_id=self.workspace_id, key=key).exists():
-                raise ValidationError(
-                    {"rule": ValidationError(f"Unknown touchpoint key {key!r}.", code="not_found")}
-                )
+        key = self.rule.get("touchpoint") if isinstance(self.rule, dict) else None
+        known = Touchpoint.objects.filter(workspace_id=self.workspace_id, key=key)
+        if isinstance(key, str) and not known.exists():
+            raise ValidationError(
+                {"rule": ValidationError(f"Unknown touchpoint key {key!r}.", code="not_found")}
+            )
 
 
 class JourneyMap(WorkspaceScopedModel):

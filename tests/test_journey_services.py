@@ -73,6 +73,8 @@ def test_persona_key_is_unique_per_workspace_only(workspace, other_workspace):
             "invalid_choice",
         ),
         ({"key": "x", "name": "X", "seniority": "intern"}, "seniority", "invalid_choice"),
+        ({"key": "x", "name": "X", "preferred_channels": 5}, "preferred_channels", "invalid"),
+        ({"key": "x", "name": "X", "matching_rules": []}, "matching_rules", "invalid"),
     ],
 )
 def test_persona_create_rejects_bad_input(workspace, data, field, code):
