@@ -4,7 +4,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from journeys.validation import (
-    validate_json_object,
     validate_milestone_rule,
     validate_string_list,
 )
@@ -70,7 +69,6 @@ class Persona(WorkspaceScopedModel):
     matching_rules = models.JSONField(
         default=dict,
         blank=True,
-        validators=[validate_json_object],
         help_text="Which accounts and contacts fit this persona (used by identity matching).",
     )
 
@@ -85,6 +83,11 @@ class Persona(WorkspaceScopedModel):
 
     def clean(self) -> None:
         super().clean()
+        # Field validators skip empty values such as [], so the shape is checked here.
+        if not isinstance(self.matching_rules, dict):
+            raise ValidationError(
+                {"matching_rules": ValidationError("Must be a JSON object.", code="invalid")}
+            )
         channels = self.preferred_channels if isinstance(self.preferred_channels, list) else []
         unknown = sorted({str(c) for c in channels} - set(Channel.values))
         if unknown:

@@ -20,11 +20,6 @@ def validate_string_list(value) -> None:
             )
 
 
-def validate_json_object(value) -> None:
-    if not isinstance(value, dict):
-        raise ValidationError("Must be a JSON object.", code="invalid")
-
-
 def validate_milestone_rule(value) -> None:
     """A rule reads: touchpoint KEY at least MIN_COUNT times within WITHIN_DAYS days."""
     if value is None:
