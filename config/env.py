@@ -37,3 +37,18 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_peppers(raw: str | None, *, fallback: str) -> dict[str, str]:
+    """'id:secret,id:secret' as a dict; without it, one pepper derived from SECRET_KEY."""
+    if not raw:
+        return {"default": fallback}
+    peppers = {}
+    for item in raw.split(","):
+        pepper_id, sep, secret = item.strip().partition(":")
+        if not sep or not pepper_id or len(secret) < 32:
+            raise ImproperlyConfigured(
+                "API_TOKEN_PEPPERS must read 'id:secret,...' with secrets of 32+ characters."
+            )
+        peppers[pepper_id] = secret
+    return peppers

@@ -9,21 +9,21 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
-from workspaces.access import Ability
-from workspaces.graphql.permissions import RequireAccess
+from workspaces.graphql.permissions import requires
 from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
+from workspaces.graphql.tokens import TokensMutation, TokensQuery
 
 
 @strawberry.type
-class Query(WorkspacesQuery, JourneysQuery):
+class Query(WorkspacesQuery, TokensQuery, JourneysQuery):
     node: relay.Node | None = strawberry_django.node(
-        extensions=[RequireAccess(Ability.JOURNEYS_READ)],
+        extensions=requires(None),
         description="Any row of the request's workspace by its global id.",
     )
 
 
 @strawberry.type
-class Mutation(SessionMutation, JourneysMutation):
+class Mutation(SessionMutation, TokensMutation, JourneysMutation):
     pass
 
 

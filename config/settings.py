@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str, parse_peppers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -151,6 +151,17 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# API token secrets are stored as HMAC-SHA256 under a pepper: "id:secret,id:secret".
+# New and rolled tokens use API_TOKEN_PEPPER_ID (default: the last listed); tokens hashed
+# under an older pepper keep working while it is listed and are re-hashed on use.
+API_TOKEN_PEPPERS = parse_peppers(env_str("API_TOKEN_PEPPERS"), fallback=SECRET_KEY)
+API_TOKEN_PEPPER_ID = env_str("API_TOKEN_PEPPER_ID") or list(API_TOKEN_PEPPERS)[-1]
+if API_TOKEN_PEPPER_ID not in API_TOKEN_PEPPERS:
+    raise ImproperlyConfigured(f"API_TOKEN_PEPPER_ID {API_TOKEN_PEPPER_ID!r} is not listed.")
+API_TOKEN_LAST_USED_INTERVAL_SECONDS = 60
+# Where the client's address comes from: REMOTE_ADDR, or a header set by your proxy.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER") or None
 
 GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", default=DEBUG)
 STRAWBERRY_DJANGO = {

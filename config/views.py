@@ -3,15 +3,19 @@
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.middleware.csrf import get_token
 from django.views.decorators.http import require_GET
 from strawberry.django.views import GraphQLView
 
 
-@method_decorator(ensure_csrf_cookie, name="dispatch")
 class WaymarkGraphQLView(GraphQLView):
-    """GraphQL over HTTP. Session (cookie) callers must send the CSRF token on POST."""
+    """GraphQL over HTTP. Session (cookie) callers must send the CSRF token on POST;
+    token callers get no cookies at all."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.access.token is None:
+            get_token(request)  # hands browsers the CSRF cookie on any request
+        return super().dispatch(request, *args, **kwargs)
 
     def should_render_graphql_ide(self, request) -> bool:
         # Read per request so that the setting (off in production by default) is honoured.

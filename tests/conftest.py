@@ -76,10 +76,33 @@ def admin_member(workspace):
     return _member_client(workspace, Role.ADMIN, "admin")
 
 
-@pytest.fixture
-def outsider(other_workspace):
-    """An editor of another workspace: must never see or touch the first one's rows."""
-    return _member_client(other_workspace, Role.EDITOR, "outsider")
+def token_client(workspace, scopes, created_by=None, **token_fields) -> GraphQLClient:
+    """A partner integration: a bearer token, no cookies."""
+    from workspaces.token_services import api_token_create
+
+    issued = api_token_create(
+        workspace=workspace,
+        created_by=created_by,
+        name="integration",
+        scopes=[str(scope) for scope in scopes],
+        **token_fields,
+    )
+    gql = GraphQLClient(Client(), headers={"Authorization": f"Bearer {issued.plaintext}"})
+    gql.token = issued.token
+    gql.plaintext = issued.plaintext
+    return gql
+
+
+@pytest.fixture(params=["session", "token"])
+def outsider(request, other_workspace):
+    """An admin of another workspace, by session or by an all-scopes token: must never
+    see or touch the first workspace's rows."""
+    from workspaces.access import Scope
+
+    client = _member_client(other_workspace, Role.ADMIN, "outsider")
+    if request.param == "token":
+        return token_client(other_workspace, list(Scope), created_by=client.user)
+    return client
 
 
 @pytest.fixture

@@ -1,14 +1,62 @@
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from workspaces.access import resolve_session_access
+from workspaces.access import resolve_session_access, token_access
+from workspaces.token_services import api_token_authenticate
+
+INVALID_TOKEN_MESSAGE = "Invalid, expired or revoked API token."
+
+
+def client_ip(request) -> str | None:
+    """The caller's address: REMOTE_ADDR, or the header a trusted proxy sets."""
+    if settings.CLIENT_IP_HEADER:
+        forwarded = request.headers.get(settings.CLIENT_IP_HEADER, "")
+        # With a chain "client, proxy1, proxy2" the proxy appends: the first is the client.
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first
+    return request.META.get("REMOTE_ADDR")
+
+
+def unauthorized(message: str = INVALID_TOKEN_MESSAGE) -> JsonResponse:
+    response = JsonResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="waymark"'
+    return response
 
 
 class WorkspaceAccessMiddleware:
-    """Attach `request.access` (caller, workspace, role), resolved on first use."""
+    """Attach `request.access`: who calls the API and in which workspace.
+
+    API requests with `Authorization: Bearer <token>` act as the token: no cookies, no
+    CSRF, the token's workspace. Every bad token gets one answer, HTTP 401. Other
+    requests act as the session user, resolved on first use.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.api_path = None
 
     def __call__(self, request):
-        request.access = SimpleLazyObject(lambda: resolve_session_access(request))
+        if self.api_path is None:
+            self.api_path = reverse("graphql")
+        authorization = request.headers.get("Authorization")
+        if authorization is not None and request.path_info == self.api_path:
+            scheme, _, raw = authorization.partition(" ")
+            if scheme.lower() != "bearer":
+                return unauthorized("Send the API token as 'Authorization: Bearer <token>'.")
+            token = api_token_authenticate(raw.strip(), client_ip=client_ip(request))
+            if token is None:
+                return unauthorized()
+            request.user = token.created_by or AnonymousUser()
+            request.access = token_access(token)
+            # Bearer requests carry no cookies, so they cannot be forged cross-site.
+            request._dont_enforce_csrf_checks = True
+        else:
+            request.access = SimpleLazyObject(lambda: resolve_session_access(request))
         return self.get_response(request)

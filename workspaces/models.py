@@ -98,3 +98,49 @@ class WorkspaceScopedModel(models.Model):
             error.code = "duplicate"
             return error
         return super().unique_error_message(model_class, unique_check)
+
+
+class ApiToken(WorkspaceScopedModel):
+    """A partner integration's credential: scopes in one workspace, secret stored hashed."""
+
+    name = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    pepper_id = models.CharField(max_length=32, editable=False)
+    # The secret replaced by the last roll stays valid until previous_valid_until.
+    previous_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    previous_pepper_id = models.CharField(max_length=32, blank=True, editable=False)
+    previous_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
+    scopes = models.JSONField(default=list, help_text="What the token may do.")
+    allowed_ips = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="IP addresses or CIDR ranges the token may be used from; empty: anywhere.",
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # A token dies with its creator; tokens an operator issued from the command line
+    # have no creator and act with their scopes alone.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} (wmk_{self.key_id}…)"
+
+    @property
+    def prefix(self) -> str:
+        """The public part of the token, safe to show and log."""
+        return f"wmk_{self.key_id}"
+
+    def is_active(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -14,8 +14,9 @@ from journeys.graphql.types import (
     StageType,
     TouchpointType,
 )
+from workspaces.access import Scope
 from workspaces.graphql.base import Deleted, current_workspace, input_data, load, load_many
-from workspaces.graphql.permissions import write_journeys
+from workspaces.graphql.permissions import requires
 
 
 def _rule(data: dict) -> dict:
@@ -36,52 +37,56 @@ def _persona_ref(info: Info, data: dict) -> dict:
     return data
 
 
+def _write():
+    return requires(Scope.JOURNEYS_WRITE)
+
+
 @strawberry.type
 class JourneysMutation:
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def persona_create(self, info: Info, input: inputs.PersonaCreateInput) -> PersonaType:
         return services.persona_create(workspace=current_workspace(info), **input_data(input))
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def persona_update(self, info: Info, input: inputs.PersonaUpdateInput) -> PersonaType:
         persona = load(info, input.id, PersonaType, field="id")
         return services.persona_update(persona=persona, **input_data(input))
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def persona_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.persona_delete(persona=load(info, id, PersonaType, field="id"))
         return Deleted(id=id)
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def touchpoint_create(self, info: Info, input: inputs.TouchpointCreateInput) -> TouchpointType:
         return services.touchpoint_create(workspace=current_workspace(info), **input_data(input))
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def touchpoint_update(self, info: Info, input: inputs.TouchpointUpdateInput) -> TouchpointType:
         touchpoint = load(info, input.id, TouchpointType, field="id")
         return services.touchpoint_update(touchpoint=touchpoint, **input_data(input))
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def touchpoint_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.touchpoint_delete(touchpoint=load(info, id, TouchpointType, field="id"))
         return Deleted(id=id)
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def milestone_create(self, info: Info, input: inputs.MilestoneCreateInput) -> MilestoneType:
         data = _rule(input_data(input))
         return services.milestone_create(workspace=current_workspace(info), **data)
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def milestone_update(self, info: Info, input: inputs.MilestoneUpdateInput) -> MilestoneType:
         milestone = load(info, input.id, MilestoneType, field="id")
         return services.milestone_update(milestone=milestone, **_rule(input_data(input)))
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def milestone_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.milestone_delete(milestone=load(info, id, MilestoneType, field="id"))
         return Deleted(id=id)
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def journey_map_create(self, info: Info, input: inputs.JourneyMapCreateInput) -> JourneyMapType:
         return services.journey_map_create(
             workspace=current_workspace(info),
@@ -89,33 +94,33 @@ class JourneysMutation:
             **_persona_ref(info, input_data(input)),
         )
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def journey_map_update(self, info: Info, input: inputs.JourneyMapUpdateInput) -> JourneyMapType:
         journey_map = load(info, input.id, JourneyMapType, field="id")
         return services.journey_map_update(
             journey_map=journey_map, **_persona_ref(info, input_data(input))
         )
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def journey_map_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.journey_map_delete(journey_map=load(info, id, JourneyMapType, field="id"))
         return Deleted(id=id)
 
     @strawberry_django.mutation(
-        extensions=[write_journeys()],
+        extensions=_write(),
         description="Publish a map; the persona's previously published map is archived.",
     )
     def journey_map_publish(self, info: Info, id: relay.GlobalID) -> JourneyMapType:
         journey_map = load(info, id, JourneyMapType, field="id")
         return services.journey_map_publish(journey_map=journey_map)
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def journey_map_archive(self, info: Info, id: relay.GlobalID) -> JourneyMapType:
         journey_map = load(info, id, JourneyMapType, field="id")
         return services.journey_map_archive(journey_map=journey_map)
 
     @strawberry_django.mutation(
-        extensions=[write_journeys()],
+        extensions=_write(),
         description="Deep-copy a map (or template) with its stages and placements as a draft.",
     )
     def journey_map_duplicate(
@@ -128,26 +133,27 @@ class JourneysMutation:
             **_persona_ref(info, input_data(input)),
         )
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def stage_create(self, info: Info, input: inputs.StageCreateInput) -> StageType:
         data = input_data(input, exclude=("journey_map",))
         journey_map = load(info, input.journey_map, JourneyMapType, field="journeyMap")
         return services.stage_create(journey_map=journey_map, **data)
 
-    @strawberry_django.mutation(extensions=[write_journeys()])
+    @strawberry_django.mutation(extensions=_write())
     def stage_update(self, info: Info, input: inputs.StageUpdateInput) -> StageType:
         stage = load(info, input.id, StageType, field="id")
         return services.stage_update(stage=stage, **input_data(input))
 
     @strawberry_django.mutation(
-        extensions=[write_journeys()], description="Delete a stage; later stages close up."
+        extensions=_write(),
+        description="Delete a stage; later stages close up.",
     )
     def stage_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.stage_delete(stage=load(info, id, StageType, field="id"))
         return Deleted(id=id)
 
     @strawberry_django.mutation(
-        extensions=[write_journeys()],
+        extensions=_write(),
         description="Move a stage to a new position; the stages in between shift by one.",
     )
     def stage_move(self, info: Info, input: inputs.StageMoveInput) -> StageType:
@@ -155,7 +161,7 @@ class JourneysMutation:
         return services.stage_move(stage=stage, position=input.position)
 
     @strawberry_django.mutation(
-        extensions=[write_journeys()],
+        extensions=_write(),
         description="Make the stage's touchpoints exactly this ordered list.",
     )
     def stage_touchpoints_set(
@@ -176,7 +182,7 @@ class JourneysMutation:
         return stage
 
     @strawberry_django.mutation(
-        extensions=[write_journeys()],
+        extensions=_write(),
         description="Make these milestones the stage's exit milestones.",
     )
     def stage_milestones_set(self, info: Info, input: inputs.StageMilestonesSetInput) -> StageType:

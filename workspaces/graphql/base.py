@@ -9,7 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.utils.typing import get_django_definition
 
-from workspaces.access import Ability
+from workspaces.access import Scope
 from workspaces.errors import field_error
 from workspaces.graphql.permissions import get_access
 from workspaces.models import Workspace
@@ -19,15 +19,15 @@ class WorkspaceNode(relay.Node):
     """Base of every tenant type: rows outside the request's workspace do not exist.
 
     `get_queryset` runs for root lists, connections, reverse relations, `node(id:)`
-    and the optimizer's prefetches. A caller without the type's read ability sees nothing.
+    and the optimizer's prefetches. A caller without the type's read scope sees nothing.
     """
 
-    read_ability = Ability.JOURNEYS_READ
+    read_scope = Scope.JOURNEYS_READ
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
         access = get_access(info)
-        if not access.can(cls.read_ability):
+        if not access.can(cls.read_scope):
             return queryset.none()
         return queryset.filter(workspace=access.workspace)
 

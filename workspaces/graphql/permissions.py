@@ -9,31 +9,29 @@ from strawberry.schema_directive import Location
 from strawberry.types import Info
 from strawberry_django.permissions import DjangoPermissionExtension
 
-from workspaces.access import Ability, Access, Denial
+from workspaces.access import Access, Denial, Scope
+from workspaces.models import Role
 
 
 @strawberry.schema_directive(
     locations=[Location.FIELD_DEFINITION],
-    description="The API scope a token needs, and the least workspace role its user needs.",
+    description="Who may use the field: API tokens need the scope (none: any token of the "
+    "workspace), users need at least the role in the workspace.",
     repeatable=False,
 )
 class Requires:
-    scope: str
+    scope: str | None
     role: str
 
 
 class AccessDenied(GraphQLError):
     """A denial the client should read: HTTP 200 with a GraphQL error carrying a code."""
 
-    def __init__(self, denial: Denial, ability: Ability):
-        super().__init__(
-            denial.message,
-            extensions={
-                "code": denial.code,
-                "requiredScope": ability.scope,
-                "requiredRole": ability.role.value,
-            },
-        )
+    def __init__(self, denial: Denial, scope: Scope | None):
+        extensions = {"code": denial.code}
+        if scope is not None:
+            extensions |= {"requiredScope": str(scope), "requiredRole": scope.role.value}
+        super().__init__(denial.message, extensions=extensions)
 
 
 def get_access(info: Info) -> Access:
@@ -41,22 +39,29 @@ def get_access(info: Info) -> Access:
 
 
 class RequireAccess(DjangoPermissionExtension):
-    """Allow the field only to callers with the ability in the request's workspace."""
+    """Allow the field only to callers holding the scope in the request's workspace.
 
-    def __init__(self, ability: Ability):
+    Without a scope, any authenticated caller of the workspace may use the field (the
+    types it returns still scope their rows by their own read scope).
+    """
+
+    def __init__(self, scope: Scope | None):
         super().__init__(fail_silently=False)
-        self.ability = ability
+        self.scope = scope
 
     @functools.cached_property
     def schema_directive(self) -> object:
-        return Requires(scope=self.ability.scope, role=self.ability.role.value)
+        role = self.scope.role if self.scope is not None else Role.VIEWER
+        return Requires(scope=self.scope and str(self.scope), role=role.value)
 
     def resolve_for_user(self, resolver, user, *, info: Info, source: Any):
-        denial = get_access(info).denial(self.ability)
+        access = get_access(info)
+        denial = access.denial(self.scope) if self.scope is not None else access.membership_denial()
         if denial is not None:
-            raise AccessDenied(denial, self.ability)
+            raise AccessDenied(denial, self.scope)
         return resolver()
 
 
-read_journeys = functools.partial(RequireAccess, Ability.JOURNEYS_READ)
-write_journeys = functools.partial(RequireAccess, Ability.JOURNEYS_WRITE)
+def requires(scope: Scope | None) -> list[RequireAccess]:
+    """The `extensions=` of a field that needs this scope."""
+    return [RequireAccess(scope)]
