@@ -1,8 +1,8 @@
 """Tenant isolation, walked over the whole schema by introspection.
 
-Workspace A holds one row of every node type. An admin of workspace B, by session or by token, must not read,
-count, filter or change any of them, through any root field, node, connection or
-mutation - including fields added later, which this suite discovers by itself.
+Workspace A holds one row of every node type. An admin of workspace B, by session or by
+token, must not read, count, filter or change any of them, through any root field, node,
+connection or mutation - including fields added later, which this suite discovers itself.
 """
 
 import pytest
