@@ -144,3 +144,36 @@ class ApiToken(WorkspaceScopedModel):
 
     def is_active(self, now) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a change: who did what to which rows, when, from where.
+
+    It never holds a secret: tokens are named by their public prefix.
+    """
+
+    class Source(models.TextChoices):
+        GRAPHQL = "graphql", "GraphQL API"
+        ADMIN = "admin", "Django admin"
+        COMMAND = "command", "Management command"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    operation = models.CharField(max_length=100, db_index=True)
+    object_ids = models.JSONField(default=list, help_text="Global ids of the rows it changed.")
+    # The actor, kept as text too so the record outlives the user or token.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token = models.ForeignKey(
+        ApiToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="audit_workspace_time")]
+
+    def __str__(self) -> str:
+        return f"{self.actor}: {self.operation} at {self.created_at:%Y-%m-%d %H:%M:%S}"
