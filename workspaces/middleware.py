@@ -7,23 +7,27 @@ from django.utils.functional import SimpleLazyObject
 from workspaces.access import resolve_session_access, token_access
 from workspaces.token_services import api_token_authenticate
 
-INVALID_TOKEN_MESSAGE = "Invalid, expired or revoked API token."
+INVALID_TOKEN_MESSAGE = (
+    "Invalid, expired or revoked API token; send it as 'Authorization: Bearer <token>'."
+)
 
 
 def client_ip(request) -> str | None:
     """The caller's address: REMOTE_ADDR, or the header a trusted proxy sets."""
     if settings.CLIENT_IP_HEADER:
         forwarded = request.headers.get(settings.CLIENT_IP_HEADER, "")
-        # With a chain "client, proxy1, proxy2" the proxy appends: the first is the client.
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
+        # Proxies append to X-Forwarded-For; earlier entries come from the client and can
+        # be forged, so trust only the last one, written by the proxy in front of us.
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
     return request.META.get("REMOTE_ADDR")
 
 
-def unauthorized(message: str = INVALID_TOKEN_MESSAGE) -> JsonResponse:
+def unauthorized() -> JsonResponse:
+    """The one answer to every bad token, whatever was wrong with it."""
     response = JsonResponse(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        {"errors": [{"message": INVALID_TOKEN_MESSAGE, "extensions": {"code": "UNAUTHENTICATED"}}]},
         status=401,
     )
     response["WWW-Authenticate"] = 'Bearer realm="waymark"'
@@ -48,9 +52,9 @@ class WorkspaceAccessMiddleware:
         authorization = request.headers.get("Authorization")
         if authorization is not None and request.path_info == self.api_path:
             scheme, _, raw = authorization.partition(" ")
-            if scheme.lower() != "bearer":
-                return unauthorized("Send the API token as 'Authorization: Bearer <token>'.")
-            token = api_token_authenticate(raw.strip(), client_ip=client_ip(request))
+            token = None
+            if scheme.lower() == "bearer":
+                token = api_token_authenticate(raw.strip(), client_ip=client_ip(request))
             if token is None:
                 return unauthorized()
             request.user = token.created_by or AnonymousUser()
