@@ -108,3 +108,44 @@ def outsider(request, other_workspace):
 @pytest.fixture
 def anonymous(db):
     return GraphQLClient(Client())
+
+
+def one_row_of_every_node_type(workspace) -> dict:
+    """One row of every GraphQL node type in the workspace, keyed by type name."""
+    from journeys.models import StageMilestone, StageTouchpoint
+    from tests.factories import (
+        JourneyMapFactory,
+        MilestoneFactory,
+        StageFactory,
+        TouchpointFactory,
+    )
+    from tests.schema_walk import NODE_TYPES
+    from workspaces.audit import audit_record
+    from workspaces.models import AuditEvent
+    from workspaces.token_services import api_token_create
+
+    stage = StageFactory(journey_map=JourneyMapFactory(workspace=workspace), position=1)
+    touchpoint = TouchpointFactory(workspace=workspace)
+    milestone = MilestoneFactory(workspace=workspace)
+    StageMilestone.objects.create(
+        workspace=workspace, journey_map=stage.journey_map, stage=stage, milestone=milestone
+    )
+    rows = {
+        "JourneyMap": stage.journey_map,
+        "Persona": stage.journey_map.persona,
+        "Stage": stage,
+        "Touchpoint": touchpoint,
+        "Milestone": milestone,
+        "StageTouchpoint": StageTouchpoint.objects.create(
+            workspace=workspace, stage=stage, touchpoint=touchpoint, position=1
+        ),
+        "ApiToken": api_token_create(
+            workspace=workspace, created_by=None, name="crm", scopes=["journeys:read"]
+        ).token,
+        "AuditEvent": audit_record(
+            workspace=workspace, operation="personaCreate", source=AuditEvent.Source.GRAPHQL
+        ),
+    }
+    missing = NODE_TYPES - set(rows)
+    assert not missing, f"add a row of {missing} to one_row_of_every_node_type"
+    return {name: row for name, row in rows.items() if name in NODE_TYPES}
