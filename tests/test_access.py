@@ -124,3 +124,13 @@ def test_every_field_and_mutation_declares_who_may_use_it():
             name = field.graphql_name or field.name
             declared = [d for d in field.directives if type(d).__name__ == "Requires"]
             assert declared or name in open_fields, f"{name} declares no access rule"
+
+
+def test_no_input_lets_a_client_set_workspace_role_or_creator():
+    from tests.schema_walk import TYPES
+
+    forbidden = {"workspace", "role", "createdBy", "user", "token"}
+    for type_ in TYPES.values():
+        if type_["kind"] == "INPUT_OBJECT":
+            names = {field["name"] for field in type_["inputFields"]}
+            assert not names & forbidden, (type_["name"], names & forbidden)
