@@ -127,10 +127,13 @@ def test_every_field_and_mutation_declares_who_may_use_it():
 
 
 def test_no_input_lets_a_client_set_workspace_role_or_creator():
-    from tests.schema_walk import TYPES
+    from tests.schema_walk import TYPES, unwrap
 
-    forbidden = {"workspace", "role", "createdBy", "user", "token"}
+    forbidden = {"workspace", "createdBy", "user", "token"}
     for type_ in TYPES.values():
         if type_["kind"] == "INPUT_OBJECT":
             names = {field["name"] for field in type_["inputFields"]}
             assert not names & forbidden, (type_["name"], names & forbidden)
+            # A persona's `role` is a job title; a workspace Role is never an input.
+            types = {unwrap(field["type"])["name"] for field in type_["inputFields"]}
+            assert "Role" not in types, type_["name"]
