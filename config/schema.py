@@ -2,20 +2,24 @@
 
 import strawberry
 import strawberry_django
+from django.conf import settings
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from config.limits import graphql_limits, is_unexpected
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
+from workspaces.graphql.audit import AuditQuery
+from workspaces.graphql.audit_extension import AuditLogExtension
 from workspaces.graphql.permissions import requires
 from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
 from workspaces.graphql.tokens import TokensMutation, TokensQuery
 
 
 @strawberry.type
-class Query(WorkspacesQuery, TokensQuery, JourneysQuery):
+class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery):
     node: relay.Node | None = strawberry_django.node(
         extensions=requires(None),
         description="Any row of the request's workspace by its global id.",
@@ -31,12 +35,7 @@ class WaymarkSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         # Denials, bad queries and wrong credentials are answers, not faults: log only
         # exceptions the code did not mean to raise.
-        unexpected = [
-            error
-            for error in errors
-            if error.original_error is not None
-            and not isinstance(error.original_error, GraphQLError)
-        ]
+        unexpected = [error for error in errors if is_unexpected(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -46,8 +45,11 @@ schema = WaymarkSchema(
     mutation=Mutation,
     extensions=[
         DjangoOptimizerExtension,
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
-        lambda: MaxTokensLimiter(max_token_count=5000),
+        AuditLogExtension,  # each root mutation: one transaction with its audit record
+        *graphql_limits(),  # depth, aliases, tokens, lists, pages, introspection, masking
     ],
+    config=StrawberryConfig(
+        relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
+        disable_field_suggestions=not settings.GRAPHQL_INTROSPECTION,
+    ),
 )

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str, parse_peppers
@@ -17,7 +18,16 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-for-debug-mode-0123456789"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Front ends on other origins (django-cors-headers): only the listed origins get CORS
+# headers, and so credentials; their session POSTs pass CSRF's origin check too.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/graphql/$"
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-workspace")
+CSRF_TRUSTED_ORIGINS = list(dict.fromkeys(env_list("CSRF_TRUSTED_ORIGINS") + CORS_ALLOWED_ORIGINS))
+# A front end on a sibling subdomain reads the CSRF cookie when it is set for the parent
+# domain, e.g. ".example.com".
+CSRF_COOKIE_DOMAIN = env_str("CSRF_COOKIE_DOMAIN") or None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -26,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "strawberry_django",
     "django_q",
     "workspaces",
@@ -35,12 +46,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "workspaces.middleware.WorkspaceAccessMiddleware",
+    "workspaces.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -152,6 +165,19 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# The cache holds the rate-limit counters: per process in memory by default, shared by
+# all processes and machines in Redis when REDIS_URL is set.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "waymark",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # API token secrets are stored as HMAC-SHA256 under a pepper: "id:secret,id:secret".
 # New and rolled tokens use API_TOKEN_PEPPER_ID (default: the last listed); tokens hashed
 # under an older pepper keep working while it is listed and are re-hashed on use.
@@ -164,13 +190,28 @@ API_TOKEN_LAST_USED_INTERVAL_SECONDS = 60
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER") or None
 
 GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", default=DEBUG)
+# Introspection (and "Did you mean" hints) is on in development, or with GraphiQL, which
+# needs it; off otherwise. Read per request.
+GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", default=DEBUG or GRAPHQL_GRAPHIQL)
+# Limits of one GraphQL request (config/limits.py); over a limit the request is refused.
+GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
+GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 5000)
+GRAPHQL_MAX_LIST_INPUT = env_int("GRAPHQL_MAX_LIST_INPUT", 1000)
+# Largest `first`/`last` of a connection (read when the schema is built).
+GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
+# Requests per minute to /graphql/ (workspaces/ratelimit.py): per API token and per user,
+# and per client address for anonymous callers. 0 turns a limit off.
+RATE_LIMIT_PER_MINUTE = env_int("RATE_LIMIT_PER_MINUTE", 600)
+RATE_LIMIT_ANONYMOUS_PER_MINUTE = env_int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 60)
 STRAWBERRY_DJANGO = {
     "FIELD_DESCRIPTION_FROM_HELP_TEXT": True,
     "TYPE_DESCRIPTION_FROM_MODEL_DOCSTRING": True,
     "MUTATIONS_DEFAULT_HANDLE_ERRORS": True,
     "MAP_AUTO_ID_AS_GLOBAL_ID": True,
     "GENERATE_ENUMS_FROM_CHOICES": True,
-    "PAGINATION_DEFAULT_LIMIT": 100,
+    "PAGINATION_DEFAULT_LIMIT": min(100, GRAPHQL_MAX_PAGE_SIZE),
+    "PAGINATION_MAX_LIMIT": GRAPHQL_MAX_PAGE_SIZE,
 }
 
 LOGGING = {

@@ -7,12 +7,16 @@ from django.middleware.csrf import get_token
 from django.views.decorators.http import require_GET
 from strawberry.django.views import GraphQLView
 
+from workspaces.middleware import unauthorized
+
 
 class WaymarkGraphQLView(GraphQLView):
     """GraphQL over HTTP. Session (cookie) callers must send the CSRF token on POST;
     token callers get no cookies at all."""
 
     def dispatch(self, request, *args, **kwargs):
+        if request.access.rejected_token:
+            return unauthorized()
         if request.access.token is None:
             get_token(request)  # hands browsers the CSRF cookie on any request
         return super().dispatch(request, *args, **kwargs)

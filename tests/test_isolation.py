@@ -7,64 +7,18 @@ connection or mutation - including fields added later, which this suite discover
 
 import pytest
 
-from config.schema import schema
-from journeys.models import StageMilestone, StageTouchpoint
-from tests.factories import (
-    JourneyMapFactory,
-    MilestoneFactory,
-    StageFactory,
-    TouchpointFactory,
-)
+from tests.conftest import one_row_of_every_node_type
+from tests.factories import JourneyMapFactory, StageFactory
 from tests.graphql_helpers import OPERATION_INFO, gid
-from workspaces.token_services import api_token_create
+from tests.schema_walk import operation_for, root_fields, unwrap
 
 pytestmark = pytest.mark.django_db
-
-INTROSPECTION = schema.introspect()["__schema"]
-TYPES = {item["name"]: item for item in INTROSPECTION["types"]}
-NODE_TYPES = {
-    item["name"]
-    for item in INTROSPECTION["types"]
-    if any(iface["name"] == "Node" for iface in item.get("interfaces") or [])
-}
-
-
-def unwrap(type_ref: dict) -> dict:
-    while type_ref.get("ofType"):
-        type_ref = type_ref["ofType"]
-    return type_ref
-
-
-def root_fields(root: str) -> list[dict]:
-    return TYPES[INTROSPECTION[f"{root}Type"]["name"]]["fields"]
 
 
 @pytest.fixture
 def rows_of_a(workspace) -> dict:
     """One row of every node type in workspace A, keyed by GraphQL type name."""
-    stage = StageFactory(journey_map=JourneyMapFactory(workspace=workspace), position=1)
-    touchpoint = TouchpointFactory(workspace=workspace)
-    milestone = MilestoneFactory(workspace=workspace)
-    placement = StageTouchpoint.objects.create(
-        workspace=workspace, stage=stage, touchpoint=touchpoint, position=1
-    )
-    StageMilestone.objects.create(
-        workspace=workspace, journey_map=stage.journey_map, stage=stage, milestone=milestone
-    )
-    rows = {
-        "JourneyMap": stage.journey_map,
-        "Persona": stage.journey_map.persona,
-        "Stage": stage,
-        "Touchpoint": touchpoint,
-        "Milestone": milestone,
-        "StageTouchpoint": placement,
-    }
-    rows["ApiToken"] = api_token_create(
-        workspace=workspace, created_by=None, name="crm", scopes=["journeys:read"]
-    ).token
-    missing = NODE_TYPES - set(rows)
-    assert not missing, f"add a row of {missing} to this fixture"
-    return rows
+    return one_row_of_every_node_type(workspace)
 
 
 def snapshot(rows: dict) -> dict:
@@ -128,80 +82,23 @@ def test_nested_relations_do_not_leak(rows_of_a, outsider, other_workspace):
     assert seen == {gid(own.journey_map)}
 
 
-def _node_type_for(name: str, prefix_of: str | None = None) -> str | None:
-    """The node type an argument refers to, from its name (`persona`, `milestones`, `id`)."""
-    if name == "id" and prefix_of is not None:
-        matches = [
-            t
-            for t in NODE_TYPES
-            if prefix_of.lower().startswith(t.lower()) and prefix_of[len(t) : len(t) + 1].isupper()
-        ]
-        return max(matches, key=len) if matches else None
-    candidate = name[0].upper() + name[1:]
-    for option in (candidate, candidate.removesuffix("s")):
-        if option in NODE_TYPES:
-            return option
-    return None
-
-
-def _value_for(type_ref: dict, name: str, mutation: str, rows: dict, used: list):
-    """A value for a required argument that points at workspace A wherever it can."""
-    kind = type_ref["kind"]
-    if kind == "NON_NULL":
-        return _value_for(type_ref["ofType"], name, mutation, rows, used)
-    if kind == "LIST":
-        return [_value_for(type_ref["ofType"], name, mutation, rows, used)]
-    type_name = type_ref["name"]
-    if type_name == "ID":
-        node_type = _node_type_for(name, mutation)
-        used.append(node_type)
-        return gid(rows[node_type])
-    if kind == "INPUT_OBJECT":
-        return {
-            field["name"]: _value_for(field["type"], field["name"], mutation, rows, used)
-            for field in TYPES[type_name]["inputFields"]
-            if field["type"]["kind"] == "NON_NULL" and field["defaultValue"] is None
-        }
-    if kind == "ENUM":
-        return TYPES[type_name]["enumValues"][0]["name"]
-    return {"String": "x", "Int": 1, "Boolean": False, "Decimal": "1"}[type_name]
-
-
-def _type_literal(type_ref: dict) -> str:
-    if type_ref["kind"] == "NON_NULL":
-        return _type_literal(type_ref["ofType"]) + "!"
-    if type_ref["kind"] == "LIST":
-        return f"[{_type_literal(type_ref['ofType'])}]"
-    return type_ref["name"]
-
-
-def mutations_touching_existing_rows(rows: dict):
-    for field in root_fields("mutation"):
-        used: list = []
-        variables = {
-            arg["name"]: _value_for(arg["type"], arg["name"], field["name"], rows, used)
-            for arg in field["args"]
-        }
-        if used:
-            yield field, variables
-
-
 def test_mutations_cannot_touch_another_workspace(rows_of_a, outsider):
     before = snapshot(rows_of_a)
     checked = []
-    for field, variables in mutations_touching_existing_rows(rows_of_a):
-        declared = ", ".join(
-            f"${arg['name']}: {_type_literal(arg['type'])}" for arg in field["args"]
-        )
-        passed = ", ".join(f"{arg['name']}: ${arg['name']}" for arg in field["args"])
+    for field in root_fields("mutation"):
         selection = f"{{ __typename {OPERATION_INFO} }}"
-        query = f"mutation({declared}) {{ {field['name']}({passed}) {selection} }}"
-        payload = outsider(query, variables).data[field["name"]]
+        operation, variables, used = operation_for(
+            "mutation", field, rows_of_a, selection=selection
+        )
+        if not used:
+            continue  # creates nothing from A's rows
+        payload = outsider(operation, variables).data[field["name"]]
         codes = {message["code"] for message in payload.get("messages", [])}
         assert payload["__typename"] == "OperationInfo", (field["name"], payload)
         assert codes == {"not_found"}, (field["name"], payload)
         checked.append(field["name"])
-    assert {"personaDelete", "stageMove", "stageCreate", "journeyMapDuplicate"} <= set(checked)
+    expected = {"personaDelete", "stageMove", "stageCreate", "journeyMapDuplicate", "apiTokenRoll"}
+    assert expected <= set(checked)
     assert snapshot(rows_of_a) == before
 
 

@@ -45,6 +45,9 @@ class Access:
     role: Role | None = None
     token: ApiToken | None = None
     problem: Denial | None = field(default=None)
+    # A bearer token was sent but is not valid: the API answers 401 (after the rate
+    # limiter has counted the attempt against the caller's address).
+    rejected_token: bool = False
 
     @property
     def is_authenticated(self) -> bool:

@@ -8,6 +8,11 @@ grants access to a tenant, and picking a user means searching every account).
 from django.contrib import admin
 from django.db.models import Count
 
+# Django's autodiscovery imports only `admin` modules: importing these registers their admins.
+from workspaces import (
+    audit_admin,  # noqa: F401  the audit log, read-only
+    token_admin,  # noqa: F401  API tokens: issue (secret shown once), revoke, roll
+)
 from workspaces.admin_scoping import WorkspaceScopedAdminMixin
 from workspaces.models import Membership, Workspace
 

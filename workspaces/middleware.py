@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from workspaces.access import resolve_session_access, token_access
+from workspaces.access import Access, resolve_session_access, token_access
 from workspaces.token_services import api_token_authenticate
 
 INVALID_TOKEN_MESSAGE = (
@@ -38,8 +38,9 @@ class WorkspaceAccessMiddleware:
     """Attach `request.access`: who calls the API and in which workspace.
 
     API requests with `Authorization: Bearer <token>` act as the token: no cookies, no
-    CSRF, the token's workspace. Every bad token gets one answer, HTTP 401. Other
-    requests act as the session user, resolved on first use.
+    CSRF, the token's workspace; a bad token is marked rejected, and the GraphQL view
+    gives every one the same HTTP 401. Other requests act as the session user, resolved
+    on first use.
     """
 
     def __init__(self, get_response):
@@ -55,10 +56,11 @@ class WorkspaceAccessMiddleware:
             token = None
             if scheme.lower() == "bearer":
                 token = api_token_authenticate(raw.strip(), client_ip=client_ip(request))
+            request.user = (token and token.created_by) or AnonymousUser()
             if token is None:
-                return unauthorized()
-            request.user = token.created_by or AnonymousUser()
-            request.access = token_access(token)
+                request.access = Access(user=request.user, rejected_token=True)
+            else:
+                request.access = token_access(token)
             # Bearer requests carry no cookies, so they cannot be forged cross-site.
             request._dont_enforce_csrf_checks = True
         else:

@@ -29,7 +29,7 @@ class IssuedToken:
     plaintext: str
 
 
-def _clean_scopes(scopes: Sequence[str]) -> list[str]:
+def clean_scopes(scopes: Sequence[str]) -> list[str]:
     unknown = sorted(set(scopes) - set(Scope))
     if unknown:
         raise field_error("scopes", f"Unknown scope(s): {', '.join(unknown)}.", "invalid_choice")
@@ -38,7 +38,7 @@ def _clean_scopes(scopes: Sequence[str]) -> list[str]:
     return sorted(set(scopes))
 
 
-def _clean_ips(allowed_ips: Sequence[str]) -> list[str]:
+def clean_allowed_ips(allowed_ips: Sequence[str]) -> list[str]:
     if len(allowed_ips) > MAX_ALLOWED_IPS:
         raise field_error("allowed_ips", f"At most {MAX_ALLOWED_IPS} ranges.", "too_many")
     cleaned = []
@@ -52,6 +52,11 @@ def _clean_ips(allowed_ips: Sequence[str]) -> list[str]:
                 "invalid",
             ) from None
     return cleaned
+
+
+def check_expiry(expires_at: datetime | None) -> None:
+    if expires_at is not None and expires_at <= timezone.now():
+        raise field_error("expires_at", "The expiry must be in the future.", "invalid")
 
 
 def _new_secret(token: ApiToken) -> str:
@@ -78,15 +83,14 @@ def api_token_create(
         raise field_error(
             "scopes", f"You cannot grant scopes you do not hold: {beyond}.", "forbidden"
         )
-    if expires_at is not None and expires_at <= timezone.now():
-        raise field_error("expires_at", "The expiry must be in the future.", "invalid")
+    check_expiry(expires_at)
     token = ApiToken(
         workspace=workspace,
         created_by=created_by,
         name=name,
         key_id=tokens.new_key_id(),
-        scopes=_clean_scopes(scopes),
-        allowed_ips=_clean_ips(allowed_ips),
+        scopes=clean_scopes(scopes),
+        allowed_ips=clean_allowed_ips(allowed_ips),
         expires_at=expires_at,
     )
     plaintext = _new_secret(token)
