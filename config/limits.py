@@ -20,6 +20,7 @@ from graphql import (
     IntValueNode,
     ListValueNode,
     ObjectValueNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
     ValueNode,
@@ -28,6 +29,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry import relay
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -154,7 +156,7 @@ def _input_limits_rule(
         def enter_field(self, node: FieldNode, *_args: Any) -> None:
             for argument in node.arguments or ():
                 self._check_literal(argument.value, f"{node.name.value}({argument.name.value})")
-            self._check_page_size(node)
+            self._check_paging(node)
 
         def _check_literal(self, value: ValueNode, where: str) -> None:
             for path, length in _literal_lists(value, where):
@@ -162,7 +164,7 @@ def _input_limits_rule(
                     self.report_error(_list_too_long(path, length, max_list, value))
                     break
 
-        def _check_page_size(self, node: FieldNode) -> None:
+        def _check_paging(self, node: FieldNode) -> None:
             definition = self.context.get_field_def()
             if definition is None:
                 return
@@ -170,6 +172,18 @@ def _input_limits_rule(
             if not isinstance(returned, GraphQLObjectType) or "pageInfo" not in returned.fields:
                 return
             for argument in node.arguments or ():
+                if argument.name.value in ("after", "before"):
+                    cursor = _str_value(argument.value, variables)
+                    if cursor is not None and not _is_cursor(cursor):
+                        self.report_error(
+                            GraphQLError(
+                                f"Argument '{argument.name.value}' of {node.name.value} is not "
+                                "a cursor this API gave out (use pageInfo's endCursor).",
+                                argument,
+                                extensions={"code": "INVALID_CURSOR"},
+                            )
+                        )
+                    continue
                 if argument.name.value not in ("first", "last"):
                     continue
                 size = _int_value(argument.value, variables)
@@ -203,6 +217,25 @@ def _int_value(node: ValueNode, variables: dict[str, Any]) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
+
+
+def _str_value(node: ValueNode, variables: dict[str, Any]) -> str | None:
+    if isinstance(node, StringValueNode):
+        return node.value
+    if isinstance(node, VariableNode):
+        value = variables.get(node.name.value)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _is_cursor(value: str) -> bool:
+    """Connections' cursors read base64("arrayconnection:<offset>")."""
+    try:
+        prefix, offset = relay.from_base64(value)
+    except ValueError:
+        return False
+    return prefix == "arrayconnection" and offset.isdigit()
 
 
 class InputLimits(SchemaExtension):

@@ -99,6 +99,23 @@ def test_pages_larger_than_the_maximum_are_refused(editor, workspace):
 # --- input size -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("cursor", ["garbage", "UGVyc29uOjE=", "YXJyYXljb25uZWN0aW9uOng="])
+def test_cursors_not_given_out_by_the_api_are_refused(viewer, cursor):
+    literal = viewer(f'{{ personas(after: "{cursor}") {{ totalCount }} }}')
+    variable = viewer("query($c: String) { personas(before: $c) { totalCount } }", {"c": cursor})
+    assert codes(literal) == codes(variable) == ["INVALID_CURSOR"]
+
+
+def test_cursors_from_page_info_are_accepted(viewer, workspace):
+    from tests.factories import PersonaFactory
+
+    PersonaFactory.create_batch(3, workspace=workspace)
+    first = viewer("{ personas(first: 2) { pageInfo { endCursor } } }").data
+    cursor = first["personas"]["pageInfo"]["endCursor"]
+    rest = viewer("query($c: String) { personas(after: $c) { edges { cursor } } }", {"c": cursor})
+    assert len(rest.data["personas"]["edges"]) == 1
+
+
 def test_long_lists_in_variables_are_refused_before_execution(editor):
     value = {"key": "cfo", "name": "CFO", "goals": ["grow"] * 1001}
     result = editor(CREATE_PERSONA, {"value": value})
