@@ -408,6 +408,7 @@ class JourneyMapAdmin(ServiceBackedAdmin):
         queryset: models.QuerySet,
         service: Callable[[JourneyMap], Any],
         done: str,
+        operation: str,
     ) -> None:
         """Run a service on every selected map the caller may change, reporting refusals."""
         total = queryset.count()
@@ -415,10 +416,11 @@ class JourneyMapAdmin(ServiceBackedAdmin):
         succeeded = 0
         for journey_map in writable:
             try:
-                service(journey_map)
+                result = service(journey_map)
             except ValidationError as error:
                 self.message_user(request, f"{journey_map}: {error_text(error)}", messages.ERROR)
             else:
+                self._audit(request, result, operation)
                 succeeded += 1
         skipped = total - len(writable)
         if skipped:
@@ -441,6 +443,7 @@ class JourneyMapAdmin(ServiceBackedAdmin):
                 is_template=journey_map.is_template,
             ),
             "duplicated",
+            "Duplicate",
         )
 
     @admin.action(description="Publish selected maps", permissions=["change"])
@@ -450,6 +453,7 @@ class JourneyMapAdmin(ServiceBackedAdmin):
             queryset,
             lambda journey_map: services.journey_map_publish(journey_map=journey_map),
             "published",
+            "Publish",
         )
 
     @admin.action(description="Archive selected maps", permissions=["change"])
@@ -459,6 +463,7 @@ class JourneyMapAdmin(ServiceBackedAdmin):
             queryset,
             lambda journey_map: services.journey_map_archive(journey_map=journey_map),
             "archived",
+            "Archive",
         )
 
 

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from journeys.models import JourneyMap, Stage, StageMilestone, StageTouchpoint
+from journeys.models import JourneyMap, Persona, Stage, StageMilestone, StageTouchpoint
 from tests.admin_helpers import messages_of, staff_client
 from tests.factories import (
     JourneyMapFactory,
@@ -22,7 +22,8 @@ from tests.factories import (
     UserFactory,
     WorkspaceFactory,
 )
-from workspaces.models import Role
+from tests.graphql_helpers import gid
+from workspaces.models import AuditEvent, Role
 
 SCOPED_APPS = {"workspaces", "journeys"}
 
@@ -509,3 +510,26 @@ def test_staff_without_membership_sees_nothing(workspace):
     client.force_login(user)
     JourneyMapFactory(workspace=workspace)
     assert client.get(url(JourneyMap)).status_code == 403
+
+
+def audit_trail(workspace) -> list[tuple[str, str, list[str]]]:
+    events = AuditEvent.objects.filter(workspace=workspace).order_by("id")
+    return [(event.operation, event.source, event.object_ids) for event in events]
+
+
+def test_admin_edits_and_actions_land_in_the_audit_log(workspace):
+    client = staff_client(workspace, Role.EDITOR, "auditor")
+    persona = PersonaFactory(workspace=workspace, name="Before")
+    ready = make_map(workspace, name="Ready map")
+
+    data = form_data(client.get(url(Persona, "change", persona.pk)))
+    data["name"] = "After"
+    response = client.post(url(Persona, "change", persona.pk), data)
+    assert response.status_code == 302, response.context["errors"]
+    run_action(client, "publish_maps", [ready])
+
+    assert audit_trail(workspace) == [
+        ("personaUpdate", "admin", [gid(persona)]),
+        ("journeyMapPublish", "admin", [gid(ready)]),
+    ]
+    assert AuditEvent.objects.get(operation="personaUpdate").actor == "user auditor"

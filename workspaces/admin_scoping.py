@@ -27,7 +27,8 @@ from django.db import models, transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
-from workspaces.models import Membership, Role, Workspace
+from workspaces.audit import audit_record, global_id, operation_name
+from workspaces.models import AuditEvent, Membership, Role, Workspace, WorkspaceScopedModel
 
 # Picking a related row (foreign-key select or autocomplete) is always part of an edit.
 PICK_ROLE = Role.EDITOR
@@ -114,6 +115,32 @@ class WorkspaceScopedAdminMixin:
             lookup = f"{self.workspace_path}__in"
             queryset = queryset.filter(**{lookup: workspace_ids(request, PICK_ROLE)})
         return queryset, may_have_duplicates
+
+    # Audit: every add, change and delete made here lands in the workspace's audit log.
+
+    def _audit(self, request: HttpRequest, row: models.Model, verb: str) -> None:
+        if isinstance(row, WorkspaceScopedModel):
+            audit_record(
+                workspace=row.workspace,
+                operation=operation_name(type(row), verb),
+                source=AuditEvent.Source.ADMIN,
+                object_ids=[global_id(row)],
+                user=request.user,
+            )
+
+    def log_addition(self, request: HttpRequest, obj: models.Model, message):
+        self._audit(request, obj, "Create")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: models.Model, message):
+        if message:  # Django logs a save without changes with an empty message
+            self._audit(request, obj, "Update")
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset):
+        for row in queryset:
+            self._audit(request, row, "Delete")
+        return super().log_deletions(request, queryset)
 
     # Permissions -----------------------------------------------------------------------
 

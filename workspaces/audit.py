@@ -3,8 +3,21 @@
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from strawberry import relay
 
 from workspaces.models import ApiToken, AuditEvent, Workspace
+
+
+def global_id(row: models.Model) -> str:
+    """The id the API shows for a row (GraphQL types are named after their models)."""
+    return relay.to_base64(type(row).__name__, row.pk)
+
+
+def operation_name(model: type[models.Model], verb: str) -> str:
+    """The mutation-style name of a change: JourneyMap + Update -> journeyMapUpdate."""
+    name = model.__name__
+    return f"{name[0].lower()}{name[1:]}{verb}"
 
 
 def _actor_label(user: AbstractBaseUser | None, token: ApiToken | None) -> str:

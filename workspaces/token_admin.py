@@ -21,7 +21,6 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from strawberry import relay
 
 from workspaces import token_services
 from workspaces.access import Scope
@@ -33,7 +32,7 @@ from workspaces.admin_scoping import (
     workspace_ids,
     workspace_roles,
 )
-from workspaces.audit import audit_record
+from workspaces.audit import audit_record, global_id
 from workspaces.models import ApiToken, AuditEvent, Membership, Role, Workspace
 from workspaces.services import apply_changes
 
@@ -41,10 +40,6 @@ TOKEN_ROLE = Role.ADMIN
 ISSUED_TEMPLATE = "admin/workspaces/apitoken/token_issued.html"
 REVOKE_TEMPLATE = "admin/workspaces/apitoken/revoke_confirmation.html"
 _ISSUED_ATTR = "_waymark_issued_tokens"
-
-
-def global_id(token: ApiToken) -> str:
-    return relay.to_base64("ApiToken", token.pk)
 
 
 def _audit(request: HttpRequest, token: ApiToken, operation: str) -> None:
@@ -336,7 +331,6 @@ class ApiTokenAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.Mo
         if change:
             if "name" in form.changed_data:
                 apply_changes(obj, {"name": form.cleaned_data["name"]}, allowed=("name",))
-                _audit(request, obj, "apiTokenUpdate")
             return
         data = form.cleaned_data
         issued = token_services.api_token_create(
@@ -348,7 +342,6 @@ class ApiTokenAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.Mo
             allowed_ips=data.get("allowed_ips") or [],
         )
         _adopt(obj, issued.token)
-        _audit(request, issued.token, "apiTokenCreate")
         setattr(request, _ISSUED_ATTR, [issued])
 
     def response_add(self, request: HttpRequest, obj: ApiToken, post_url_continue=None):
@@ -385,10 +378,6 @@ class ApiTokenAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.Mo
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
-
-    def delete_model(self, request: HttpRequest, obj: ApiToken) -> None:
-        _audit(request, obj, "apiTokenDelete")
-        super().delete_model(request, obj)
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         # Accept the prefix as shown (wmk_<key id>), or even a whole token: only its public
