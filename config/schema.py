@@ -8,6 +8,9 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from accounts.graphql.mutations import AccountsMutation
+from accounts.graphql.scalars import SCALARS as ACCOUNT_SCALARS
+from accounts.graphql.schema import AccountsQuery
 from config.limits import graphql_limits, is_unexpected
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
@@ -19,7 +22,7 @@ from workspaces.graphql.tokens import TokensMutation, TokensQuery
 
 
 @strawberry.type
-class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery):
+class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQuery):
     node: relay.Node | None = strawberry_django.node(
         extensions=requires(None),
         description="Any row of the request's workspace by its global id.",
@@ -27,7 +30,7 @@ class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery):
 
 
 @strawberry.type
-class Mutation(SessionMutation, TokensMutation, JourneysMutation):
+class Mutation(SessionMutation, TokensMutation, JourneysMutation, AccountsMutation):
     pass
 
 
@@ -49,6 +52,7 @@ schema = WaymarkSchema(
         *graphql_limits(),  # depth, aliases, tokens, lists, pages, introspection, masking
     ],
     config=StrawberryConfig(
+        scalar_map=ACCOUNT_SCALARS,
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
         disable_field_suggestions=not settings.GRAPHQL_INTROSPECTION,
     ),

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import PROTECT, F
 from django.utils import timezone
 
 from journeys.errors import JourneyErrorCode as Code
@@ -125,7 +125,7 @@ def touchpoint_update(*, touchpoint: Touchpoint, **changes: Any) -> Touchpoint:
 def touchpoint_delete(*, touchpoint: Touchpoint) -> None:
     """Delete a touchpoint and its placements, closing the gaps they leave in their stages."""
     placements = list(touchpoint.placements.select_related("stage"))
-    touchpoint.delete()
+    _delete_unless_recorded(touchpoint)
     for placement in placements:
         _shift_positions(
             StageTouchpoint.objects.filter(
@@ -147,7 +147,26 @@ def milestone_update(*, milestone: Milestone, **changes: Any) -> Milestone:
 
 @transaction.atomic
 def milestone_delete(*, milestone: Milestone) -> None:
-    milestone.delete()
+    _delete_unless_recorded(milestone)
+
+
+def _delete_unless_recorded(row: Touchpoint | Milestone) -> None:
+    """Catalogue entries that observed activity refers to stay: history must not break.
+
+    Looks for protecting rows with EXISTS first: letting delete() raise ProtectedError
+    would load every protecting row into memory.
+    """
+    for relation in row._meta.related_objects:
+        if relation.on_delete is PROTECT:
+            used = relation.related_model._base_manager.filter(**{relation.field.name: row})
+            if used.exists():
+                label = row._meta.verbose_name.capitalize()
+                raise field_error(
+                    None,
+                    f"{label} {row.key!r} has recorded activity and cannot be deleted.",
+                    Code.IN_USE,
+                )
+    row.delete()
 
 
 # Journey maps ------------------------------------------------------------------------

@@ -112,9 +112,14 @@ def anonymous(db):
 
 def one_row_of_every_node_type(workspace) -> dict:
     """One row of every GraphQL node type in the workspace, keyed by type name."""
+    from accounts.models import AccountStage
     from journeys.models import StageMilestone, StageTouchpoint
     from tests.factories import (
+        AccountFactory,
+        ContactFactory,
+        InteractionFactory,
         JourneyMapFactory,
+        MilestoneAchievementFactory,
         MilestoneFactory,
         StageFactory,
         TouchpointFactory,
@@ -145,6 +150,20 @@ def one_row_of_every_node_type(workspace) -> dict:
         "AuditEvent": audit_record(
             workspace=workspace, operation="personaCreate", source=AuditEvent.Source.GRAPHQL
         ),
+    }
+    account = AccountFactory(workspace=workspace)
+    rows |= {
+        "Account": account,
+        "Contact": ContactFactory(account=account),
+        "AccountStage": AccountStage.objects.create(
+            workspace=workspace,
+            account=account,
+            journey_map=stage.journey_map,
+            stage=stage,
+            entered_at=stage.created_at,
+        ),
+        "Interaction": InteractionFactory(account=account, touchpoint=touchpoint),
+        "MilestoneAchievement": MilestoneAchievementFactory(account=account, milestone=milestone),
     }
     missing = NODE_TYPES - set(rows)
     assert not missing, f"add a row of {missing} to one_row_of_every_node_type"

@@ -1,6 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from accounts import models as accounts
 from journeys import models as journeys
 from workspaces.models import Membership, Role, Workspace
 
@@ -101,3 +103,48 @@ class StageMilestoneFactory(factory.django.DjangoModelFactory):
     workspace = factory.SelfAttribute("stage.workspace")
     journey_map = factory.SelfAttribute("stage.journey_map")
     milestone = factory.SubFactory(MilestoneFactory, workspace=factory.SelfAttribute("..workspace"))
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = accounts.Account
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Account {n}")
+    domain = factory.Sequence(lambda n: f"account{n}.example.com")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = accounts.Contact
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    name = factory.Sequence(lambda n: f"Person {n}")
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = accounts.Interaction
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    touchpoint = factory.SubFactory(
+        TouchpointFactory, workspace=factory.SelfAttribute("..workspace")
+    )
+    occurred_at = factory.LazyFunction(timezone.now)
+    received_at = factory.LazyFunction(timezone.now)
+    client_id = factory.Sequence(lambda n: f"interaction-{n}")
+
+
+class MilestoneAchievementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = accounts.MilestoneAchievement
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    milestone = factory.SubFactory(MilestoneFactory, workspace=factory.SelfAttribute("..workspace"))
+    occurred_at = factory.LazyFunction(timezone.now)
+    received_at = factory.LazyFunction(timezone.now)
+    client_id = factory.Sequence(lambda n: f"achievement-{n}")

@@ -51,8 +51,11 @@ def value_for(type_ref: dict, name: str, field_name: str, rows: dict, used: list
         return [value_for(type_ref["ofType"], name, field_name, rows, used)]
     type_name = type_ref["name"]
     if type_name == "ID":
-        # `node(id:)` takes any type: point it at the first row.
-        node_type = node_type_for(name, field_name) or next(iter(rows))
+        # An argument named after no type (`source` of accountMerge) is taken to be of the
+        # field's own type; `node(id:)` takes any type: point it at the first row.
+        node_type = (
+            node_type_for(name, field_name) or node_type_for("id", field_name) or next(iter(rows))
+        )
         used.append(node_type)
         return gid(rows[node_type])
     if kind == "INPUT_OBJECT":
@@ -63,7 +66,8 @@ def value_for(type_ref: dict, name: str, field_name: str, rows: dict, used: list
         }
     if kind == "ENUM":
         return TYPES[type_name]["enumValues"][0]["name"]
-    return {"String": "x", "Int": 1, "Boolean": False, "Decimal": "1", "DateTime": None}[type_name]
+    scalars = {"String": "x", "Int": 1, "Boolean": False, "Decimal": "1", "Amount": "1"}
+    return scalars.get(type_name, "2026-01-01T00:00:00+00:00")  # DateTime, EventTime
 
 
 def type_literal(type_ref: dict) -> str:

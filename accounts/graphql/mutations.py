@@ -1,0 +1,104 @@
+"""Ingestion and identity mutations: thin resolvers over accounts services."""
+
+import strawberry
+import strawberry_django
+from strawberry.types import Info
+
+from accounts import ingestion, services
+from accounts.graphql.inputs import (
+    AccountMergeInput,
+    AccountUpsertInput,
+    InteractionInput,
+    MilestoneAchievementInput,
+)
+from accounts.graphql.results import AccountsUpsertResult, IngestResult
+from accounts.graphql.types import AccountType
+from journeys.graphql.types import PersonaType
+from workspaces.access import Scope
+from workspaces.graphql.base import current_workspace, input_data, load
+from workspaces.graphql.permissions import requires
+
+
+def _write():
+    return requires(Scope.ACCOUNTS_WRITE)
+
+
+def _ref(value):
+    return value.to_ref() if value is not None else None
+
+
+@strawberry.type
+class AccountsMutation:
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="Store up to 1,000 interactions. Each item is accepted, a duplicate "
+        "(its clientId was stored before: retries are safe) or rejected with reasons.",
+    )
+    def interactions_ingest(self, info: Info, items: list[InteractionInput]) -> IngestResult:
+        report = ingestion.interactions_ingest(
+            workspace=current_workspace(info),
+            items=[
+                ingestion.InteractionItem(
+                    client_id=item.client_id,
+                    touchpoint=item.touchpoint,
+                    occurred_at=item.occurred_at,
+                    account=_ref(item.account),
+                    contact=_ref(item.contact),
+                    source=item.source,
+                    medium=item.medium,
+                    campaign=item.campaign,
+                    cost=item.cost,
+                    properties=item.properties,
+                )
+                for item in items
+            ],
+        )
+        return IngestResult.of(report)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="Store up to 1,000 milestone achievements, like interactionsIngest.",
+    )
+    def milestones_record(self, info: Info, items: list[MilestoneAchievementInput]) -> IngestResult:
+        report = ingestion.milestones_record(
+            workspace=current_workspace(info),
+            items=[
+                ingestion.AchievementItem(
+                    client_id=item.client_id,
+                    milestone=item.milestone,
+                    occurred_at=item.occurred_at,
+                    account=_ref(item.account),
+                    contact=_ref(item.contact),
+                    value=item.value,
+                    currency=item.currency,
+                    properties=item.properties,
+                )
+                for item in items
+            ],
+        )
+        return IngestResult.of(report)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="Find or create up to 1,000 accounts by reference and set their fields.",
+    )
+    def accounts_upsert(self, info: Info, items: list[AccountUpsertInput]) -> AccountsUpsertResult:
+        upserts = []
+        for item in items:
+            changes = input_data(item, exclude=("ref",))
+            changes = {name: value for name, value in changes.items() if value is not None}
+            if "persona" in changes:
+                changes["persona"] = load(info, changes["persona"], PersonaType, field="persona")
+            upserts.append(services.AccountUpsert(ref=item.ref.to_ref(), changes=changes))
+        results = services.accounts_upsert(workspace=current_workspace(info), items=upserts)
+        return AccountsUpsertResult.of(results)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="Move all history, contacts and ids of one account to another; the "
+        "first is deleted.",
+    )
+    def account_merge(self, info: Info, input: AccountMergeInput) -> AccountType:
+        source = load(info, input.source, AccountType, field="source")
+        target = load(info, input.target, AccountType, field="target")
+        return services.account_merge(source=source, target=target)

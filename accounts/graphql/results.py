@@ -1,0 +1,73 @@
+"""What ingestion mutations answer: one line per item, in the order sent."""
+
+import strawberry
+
+from accounts import ingestion, services
+from accounts.graphql.types import AccountType
+
+IngestStatus = strawberry.enum(ingestion.ItemStatus, name="IngestStatus")
+
+
+@strawberry.type(description="Why an item was rejected: the field (camelCase) and a code.")
+class IngestError:
+    field: str | None
+    message: str
+    code: str
+
+
+def _errors(errors) -> list[IngestError]:
+    return [IngestError(field=e.field, message=e.message, code=e.code) for e in errors or []]
+
+
+@strawberry.type
+class IngestItem:
+    index: int = strawberry.field(description="The item's position in the list sent (from 0).")
+    client_id: str | None
+    status: IngestStatus
+    errors: list[IngestError]
+
+
+@strawberry.type(description="Accepted and duplicate items are stored (once); rejected are not.")
+class IngestResult:
+    accepted: int
+    duplicates: int
+    rejected: int
+    items: list[IngestItem]
+
+    @classmethod
+    def of(cls, report: ingestion.IngestReport) -> "IngestResult":
+        return cls(
+            accepted=report.count(ingestion.ItemStatus.ACCEPTED),
+            duplicates=report.count(ingestion.ItemStatus.DUPLICATE),
+            rejected=report.count(ingestion.ItemStatus.REJECTED),
+            items=[
+                IngestItem(
+                    index=item.index,
+                    client_id=item.client_id,
+                    status=item.status,
+                    errors=_errors(item.errors),
+                )
+                for item in report.items
+            ],
+        )
+
+
+@strawberry.type
+class AccountUpsertItem:
+    index: int
+    account: AccountType | None = strawberry.field(description="Null when rejected.")
+    errors: list[IngestError]
+
+
+@strawberry.type
+class AccountsUpsertResult:
+    items: list[AccountUpsertItem]
+
+    @classmethod
+    def of(cls, results: list[services.UpsertResult]) -> "AccountsUpsertResult":
+        return cls(
+            items=[
+                AccountUpsertItem(index=r.index, account=r.account, errors=_errors(r.errors))
+                for r in results
+            ]
+        )

@@ -1,0 +1,170 @@
+from decimal import Decimal
+
+import strawberry
+import strawberry_django
+from django.db.models import Q
+from strawberry import auto, relay
+from strawberry.scalars import JSON
+from strawberry_django.relay import DjangoListConnection
+
+from accounts import models
+from journeys.graphql.enums import Seniority
+from journeys.graphql.types import (
+    JourneyMapType,
+    MilestoneType,
+    PersonaType,
+    StageType,
+    TouchpointType,
+)
+from workspaces.access import Scope
+from workspaces.graphql.base import WorkspaceNode
+
+
+@strawberry.type(description="An id of the row in another system.")
+class ExternalId:
+    source: str
+    external_id: str
+
+    @classmethod
+    def list_of(cls, rows) -> list["ExternalId"]:
+        return [cls(source=row.source, external_id=row.external_id) for row in rows.all()]
+
+
+@strawberry_django.filter_type(models.Account)
+class AccountFilter:
+    domain: str | None = strawberry.UNSET
+    industry: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    persona: relay.GlobalID | None = strawberry.UNSET
+
+    @strawberry_django.filter_field(description="Case-insensitive match on name or domain.")
+    def search(self, value: str, prefix: str) -> Q:
+        return Q(**{f"{prefix}name__icontains": value}) | Q(**{f"{prefix}domain__icontains": value})
+
+
+@strawberry_django.order_type(models.Account)
+class AccountOrder:
+    name: auto
+    domain: auto
+    first_seen_at: auto
+    created_at: auto
+
+
+@strawberry_django.filter_type(models.Contact)
+class ContactFilter:
+    account: relay.GlobalID | None = strawberry.UNSET
+    persona: relay.GlobalID | None = strawberry.UNSET
+
+    @strawberry_django.filter_field(description="Case-insensitive match on name or email.")
+    def search(self, value: str, prefix: str) -> Q:
+        return Q(**{f"{prefix}name__icontains": value}) | Q(
+            **{f"{prefix}email__icontains": value.lower()}
+        )
+
+
+@strawberry_django.order_type(models.Contact)
+class ContactOrder:
+    name: auto
+    email: auto
+    created_at: auto
+
+
+@strawberry_django.type(models.AccountStage, name="AccountStage")
+class AccountStageType(WorkspaceNode):
+    read_scope = Scope.ACCOUNTS_READ
+
+    journey_map: JourneyMapType
+    stage: StageType
+    entered_at: auto
+
+
+@strawberry_django.type(
+    models.Account, name="Account", filters=AccountFilter, ordering=AccountOrder
+)
+class AccountType(WorkspaceNode):
+    read_scope = Scope.ACCOUNTS_READ
+
+    name: auto
+    domain: auto
+    industry: auto
+    employee_count: auto
+    annual_revenue: Decimal | None
+    country: auto
+    persona: PersonaType | None
+    first_seen_at: auto
+    created_at: auto
+    contacts: list["ContactType"] = strawberry_django.field(description="The account's people.")
+    current_stages: list[AccountStageType] = strawberry_django.field(
+        field_name="stages", description="Where the account stands in each published map."
+    )
+
+    @strawberry_django.field(prefetch_related=["external_ids"])
+    def external_ids(self, root: models.Account) -> list[ExternalId]:
+        return [
+            ExternalId(source=e.source, external_id=e.external_id) for e in root.external_ids.all()
+        ]
+
+
+@strawberry_django.type(
+    models.Contact, name="Contact", filters=ContactFilter, ordering=ContactOrder
+)
+class ContactType(WorkspaceNode):
+    read_scope = Scope.ACCOUNTS_READ
+
+    email: auto
+    name: auto
+    title: auto
+    department: auto
+    account: AccountType | None
+    persona: PersonaType | None
+    created_at: auto
+
+    @strawberry_django.field(only=["seniority"])
+    def seniority(self, root: models.Contact) -> Seniority | None:
+        return Seniority(root.seniority) if root.seniority else None
+
+    @strawberry_django.field(prefetch_related=["external_ids"])
+    def external_ids(self, root: models.Contact) -> list[ExternalId]:
+        return [
+            ExternalId(source=e.source, external_id=e.external_id) for e in root.external_ids.all()
+        ]
+
+
+@strawberry_django.type(models.Interaction, name="Interaction")
+class InteractionType(WorkspaceNode):
+    read_scope = Scope.ACCOUNTS_READ
+
+    client_id: auto
+    occurred_at: auto
+    received_at: auto
+    account: AccountType
+    contact: ContactType | None
+    touchpoint: TouchpointType
+    source: auto
+    medium: auto
+    campaign: auto
+    cost: Decimal | None
+    properties: JSON
+
+
+MilestoneOrigin = strawberry.enum(models.MilestoneAchievement.Origin, name="MilestoneOrigin")
+
+
+@strawberry_django.type(models.MilestoneAchievement, name="MilestoneAchievement")
+class MilestoneAchievementType(WorkspaceNode):
+    read_scope = Scope.ACCOUNTS_READ
+
+    client_id: auto
+    occurred_at: auto
+    received_at: auto
+    account: AccountType
+    contact: ContactType | None
+    milestone: MilestoneType
+    value: Decimal | None
+    currency: auto
+    origin: MilestoneOrigin
+    properties: JSON
+
+
+AccountConnection = DjangoListConnection[AccountType]
+ContactConnection = DjangoListConnection[ContactType]

@@ -1,0 +1,344 @@
+"""Storing interactions and milestone achievements from integrations, exactly once.
+
+Each item is checked on its own: valid items are stored even when others in the same
+batch are rejected. The client id makes every delivery of an event count once: it is
+unique per workspace and enforced by the database in the insert itself, so replays -
+also concurrent ones - store nothing twice and are reported as duplicates.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.identity import AccountRef, ContactRef, IdentityError, clean_refs, resolve_identities
+from accounts.models import Account, Interaction, MilestoneAchievement
+from journeys.models import Milestone, Touchpoint
+from workspaces.errors import field_error
+from workspaces.models import Workspace
+
+MAX_BATCH = 1000
+FUTURE_TOLERANCE = timedelta(hours=24)
+MAX_PROPERTIES_BYTES = 16_384
+
+
+class ItemStatus(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class ItemError:
+    field: str | None
+    message: str
+    code: str
+
+
+@dataclass
+class ItemResult:
+    index: int
+    client_id: str | None
+    status: ItemStatus = ItemStatus.ACCEPTED
+    errors: list[ItemError] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    items: list[ItemResult]
+    account_ids: set[int] = field(default_factory=set)
+
+    def count(self, status: ItemStatus) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+
+@dataclass(frozen=True)
+class InteractionItem:
+    client_id: Any
+    touchpoint: Any
+    occurred_at: Any
+    account: AccountRef | None = None
+    contact: ContactRef | None = None
+    source: Any = ""
+    medium: Any = ""
+    campaign: Any = ""
+    cost: Any = None
+    properties: Any = None
+
+
+@dataclass(frozen=True)
+class AchievementItem:
+    client_id: Any
+    milestone: Any
+    occurred_at: Any
+    account: AccountRef | None = None
+    contact: ContactRef | None = None
+    value: Any = None
+    currency: Any = ""
+    properties: Any = None
+
+
+class ItemInvalid(Exception):
+    def __init__(self, field: str | None, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.error = ItemError(field, message, code)
+
+
+# Field checks, shared with the CSV import ----------------------------------------------
+
+
+def clean_text(value: Any, name: str, max_length: int, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ItemInvalid(name, "Must be text.")
+    value = value.strip()
+    if required and not value:
+        raise ItemInvalid(name, "This field is required.", "required")
+    if len(value) > max_length:
+        raise ItemInvalid(name, f"At most {max_length} characters.", "too_long")
+    return value
+
+
+def clean_timestamp(value: Any, name: str, *, now: datetime) -> datetime:
+    """An ISO 8601 date-time with a UTC offset, at most 24 h in the future."""
+    if value in (None, ""):
+        raise ItemInvalid(name, "This field is required.", "required")
+    parsed = value if isinstance(value, datetime) else None
+    if isinstance(value, str):
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise ItemInvalid(name, f"{value!r} is not an ISO 8601 date-time.")
+    if timezone.is_naive(parsed):
+        raise ItemInvalid(
+            name, "Give the time zone, e.g. 2026-05-01T09:30:00Z or +02:00.", "naive_datetime"
+        )
+    if parsed > now + FUTURE_TOLERANCE:
+        raise ItemInvalid(name, "More than 24 hours in the future.", "in_future")
+    return parsed
+
+
+def clean_amount(value: Any, name: str, *, minimum: Decimal | None = None) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ItemInvalid(name, "Must be a number.")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ItemInvalid(name, f"{value!r} is not a number.") from None
+    if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
+        raise ItemInvalid(name, "Out of range.")
+    if minimum is not None and amount < minimum:
+        raise ItemInvalid(name, f"Must be at least {minimum}.", "min_value")
+    return amount.quantize(Decimal("0.01"))
+
+
+def clean_properties(value: Any, name: str = "properties") -> dict:
+    if value in (None, ""):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ItemInvalid(name, "Not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ItemInvalid(name, "Must be a JSON object.")
+    if len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
+        raise ItemInvalid(name, f"At most {MAX_PROPERTIES_BYTES} bytes of JSON.", "too_long")
+    return value
+
+
+def clean_currency(value: Any, name: str = "currency") -> str:
+    currency = clean_text(value, name, 3).upper()
+    if currency and not (len(currency) == 3 and currency.isalpha()):
+        raise ItemInvalid(name, "A three-letter ISO 4217 code, e.g. EUR.")
+    return currency
+
+
+# The pipeline ----------------------------------------------------------------------------
+
+
+class _Ingestion:
+    """Validate each item, drop duplicates, resolve identities and insert in bulk."""
+
+    model: type[models.Model]
+    catalogue: type[models.Model]
+    catalogue_field: str
+
+    def __init__(self, workspace: Workspace, *, now: datetime | None = None):
+        self.workspace = workspace
+        self.now = now or timezone.now()
+
+    def clean(self, item, catalogue: dict[str, models.Model]) -> dict:
+        raise NotImplementedError
+
+    def run(self, items: Sequence) -> IngestReport:
+        if len(items) > MAX_BATCH:
+            raise field_error("items", f"At most {MAX_BATCH} items a call.", "too_many")
+        keys = {getattr(item, self.catalogue_field) for item in items}
+        catalogue = {
+            row.key: row
+            for row in self.catalogue.objects.filter(
+                workspace=self.workspace, key__in=[k for k in keys if isinstance(k, str)]
+            )
+        }
+        results, pending = self._validate(items, catalogue)
+        self._mark_stored_duplicates(results, pending)
+        pending = {
+            i: data for i, data in pending.items() if results[i].status is ItemStatus.ACCEPTED
+        }
+        report = IngestReport(results)
+        if pending:
+            with transaction.atomic():
+                self._store(report, pending)
+        return report
+
+    def _validate(self, items, catalogue) -> tuple[list[ItemResult], dict[int, dict]]:
+        results, pending, seen = [], {}, set()
+        for index, item in enumerate(items):
+            result = ItemResult(index, item.client_id if isinstance(item.client_id, str) else None)
+            results.append(result)
+            try:
+                data = self.clean(item, catalogue)
+                data["wanted"] = clean_refs(item.account, item.contact)
+            except ItemInvalid as invalid:
+                result.status, result.errors = ItemStatus.REJECTED, [invalid.error]
+                continue
+            except IdentityError as error:
+                result.status = ItemStatus.REJECTED
+                result.errors = [ItemError(error.field, error.message, error.code)]
+                continue
+            if data["client_id"] in seen:
+                result.status = ItemStatus.DUPLICATE
+                continue
+            seen.add(data["client_id"])
+            pending[index] = data
+        return results, pending
+
+    def _mark_stored_duplicates(self, results: list[ItemResult], pending: dict[int, dict]) -> None:
+        stored = set(
+            self.model.objects.filter(
+                workspace=self.workspace,
+                client_id__in=[data["client_id"] for data in pending.values()],
+            ).values_list("client_id", flat=True)
+        )
+        for index, data in pending.items():
+            if data["client_id"] in stored:
+                results[index].status = ItemStatus.DUPLICATE
+
+    def _store(self, report: IngestReport, pending: dict[int, dict]) -> None:
+        indexes = list(pending)
+        identities = resolve_identities(self.workspace, [pending[i]["wanted"] for i in indexes])
+        rows = []
+        for index, identity in zip(indexes, identities, strict=True):
+            if isinstance(identity, IdentityError):
+                result = report.items[index]
+                result.status = ItemStatus.REJECTED
+                result.errors = [ItemError(identity.field, identity.message, identity.code)]
+                continue
+            data = pending[index]
+            del data["wanted"]
+            rows.append(
+                self.model(
+                    workspace=self.workspace,
+                    account_id=identity.account_id,
+                    contact_id=identity.contact_id,
+                    received_at=self.now,
+                    **data,
+                )
+            )
+            report.account_ids.add(identity.account_id)
+        # A concurrent delivery of the same client id loses quietly to the first one.
+        self.model.objects.bulk_create(rows, ignore_conflicts=True)
+        _update_first_seen(self.workspace, self.model, report.account_ids)
+
+
+def _update_first_seen(workspace: Workspace, model, account_ids: set[int]) -> None:
+    earliest = (
+        model.objects.filter(workspace=workspace, account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(first=Min("occurred_at"))
+        .values("first")
+    )
+    Account.objects.filter(pk__in=account_ids).update(
+        first_seen_at=Coalesce(Least("first_seen_at", Subquery(earliest)), Subquery(earliest))
+    )
+
+
+class _InteractionIngestion(_Ingestion):
+    model = Interaction
+    catalogue = Touchpoint
+    catalogue_field = "touchpoint"
+
+    def clean(self, item: InteractionItem, catalogue) -> dict:
+        key = clean_text(item.touchpoint, "touchpoint", 64, required=True)
+        if key not in catalogue:
+            raise ItemInvalid("touchpoint", f"Unknown touchpoint key {key!r}.", "not_found")
+        return {
+            "client_id": clean_text(item.client_id, "clientId", 128, required=True),
+            "touchpoint": catalogue[key],
+            "occurred_at": clean_timestamp(item.occurred_at, "occurredAt", now=self.now),
+            "source": clean_text(item.source, "source", 100),
+            "medium": clean_text(item.medium, "medium", 100),
+            "campaign": clean_text(item.campaign, "campaign", 200),
+            "cost": clean_amount(item.cost, "cost", minimum=Decimal(0)),
+            "properties": clean_properties(item.properties),
+        }
+
+
+class _AchievementIngestion(_Ingestion):
+    model = MilestoneAchievement
+    catalogue = Milestone
+    catalogue_field = "milestone"
+
+    def clean(self, item: AchievementItem, catalogue) -> dict:
+        key = clean_text(item.milestone, "milestone", 64, required=True)
+        if key not in catalogue:
+            raise ItemInvalid("milestone", f"Unknown milestone key {key!r}.", "not_found")
+        milestone = catalogue[key]
+        value = clean_amount(item.value, "value")
+        return {
+            "client_id": clean_text(item.client_id, "clientId", 128, required=True),
+            "milestone": milestone,
+            "occurred_at": clean_timestamp(item.occurred_at, "occurredAt", now=self.now),
+            "value": milestone.value if value is None else value,
+            "currency": clean_currency(item.currency),
+            "properties": clean_properties(item.properties),
+        }
+
+
+def interactions_ingest(*, workspace: Workspace, items: Sequence[InteractionItem]) -> IngestReport:
+    """Store interactions; each item is accepted, a duplicate, or rejected with reasons."""
+    report = _InteractionIngestion(workspace).run(items)
+    _after_commit(workspace, report)
+    return report
+
+
+def milestones_record(*, workspace: Workspace, items: Sequence[AchievementItem]) -> IngestReport:
+    """Store milestone achievements, like interactions_ingest."""
+    report = _AchievementIngestion(workspace).run(items)
+    _after_commit(workspace, report)
+    return report
+
+
+def _after_commit(workspace: Workspace, report: IngestReport) -> None:
+    """Derive rule milestones and recompute stages for the accounts that moved."""
+    if not report.account_ids:
+        return
+    from accounts.tasks import enqueue_activity_processing
+
+    enqueue_activity_processing(workspace.pk, sorted(report.account_ids))

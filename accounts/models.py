@@ -1,0 +1,232 @@
+"""The observed reality: customer companies, their people, and what they did when."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from journeys.models import JourneyMap, Milestone, Persona, Seniority, Stage, Touchpoint
+from workspaces.models import Workspace, WorkspaceScopedModel
+
+
+class Account(WorkspaceScopedModel):
+    """A customer company."""
+
+    name = models.CharField(max_length=200, blank=True)
+    domain = models.CharField(
+        max_length=253, blank=True, help_text="Lower-case company domain, e.g. acme.com."
+    )
+    industry = models.CharField(max_length=120, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    country = models.CharField(max_length=64, blank=True)
+    persona = models.ForeignKey(
+        Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts"
+    )
+    first_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its first interaction or milestone happened."
+    )
+
+    same_workspace_fields = ("persona",)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "domain"],
+                condition=~Q(domain=""),
+                name="account_unique_domain",
+                violation_error_code="duplicate",
+                violation_error_message="An account with this domain already exists.",
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "persona"], name="account_persona")]
+
+    def __str__(self) -> str:
+        return self.name or self.domain or f"Account {self.pk}"
+
+
+class AccountExternalId(WorkspaceScopedModel):
+    """The account's id in another system (a CRM, a billing tool): unique per source."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="external_ids")
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=255)
+
+    same_workspace_fields = ("account",)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "source", "external_id"], name="account_external_id_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class Contact(WorkspaceScopedModel):
+    """A person, usually at an account."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+    )
+    email = models.CharField(max_length=254, blank=True, help_text="Stored lower-case.")
+    name = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    department = models.CharField(max_length=120, blank=True)
+    seniority = models.CharField(max_length=16, choices=Seniority.choices, blank=True)
+    persona = models.ForeignKey(
+        Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+    )
+
+    same_workspace_fields = ("account", "persona")
+
+    class Meta:
+        ordering = ["name", "email", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "email"],
+                condition=~Q(email=""),
+                name="contact_unique_email",
+                violation_error_code="duplicate",
+                violation_error_message="A contact with this email already exists.",
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "account"], name="contact_account")]
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"Contact {self.pk}"
+
+
+class ContactExternalId(WorkspaceScopedModel):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="external_ids")
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=255)
+
+    same_workspace_fields = ("contact",)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "source", "external_id"], name="contact_external_id_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class AccountStage(WorkspaceScopedModel):
+    """Where an account stands in a published map, recomputed from its achievements."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stages")
+    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    entered_at = models.DateTimeField()
+
+    same_workspace_fields = ("account", "journey_map", "stage")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "journey_map"], name="account_stage_one_per_map"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} at {self.stage}"
+
+
+class Event(models.Model):
+    """What interactions and achievements share: an account, a time, and a client id that
+    makes every delivery of the same event count once."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    client_id = models.CharField(
+        max_length=128, help_text="The sender's id for the event; unique per workspace."
+    )
+    properties = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Interaction(Event):
+    """An account (and maybe one of its contacts) touched a touchpoint at a time."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=100, blank=True, help_text="e.g. google, hubspot.")
+    medium = models.CharField(max_length=100, blank=True, help_text="e.g. cpc, email.")
+    campaign = models.CharField(max_length=200, blank=True)
+    cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "client_id"], name="interaction_unique_client_id"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "account", "occurred_at", "id"], name="interaction_timeline"
+            ),
+            models.Index(
+                fields=["workspace", "contact", "occurred_at", "id"],
+                name="interaction_contact_timeline",
+            ),
+            models.Index(
+                fields=["workspace", "touchpoint", "occurred_at"], name="interaction_touchpoint"
+            ),
+            models.Index(fields=["workspace", "occurred_at"], name="interaction_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} touched {self.touchpoint_id} at {self.occurred_at}"
+
+
+class MilestoneAchievement(Event):
+    """An account reached a milestone at a time, worth a value."""
+
+    class Origin(models.TextChoices):
+        REPORTED = "reported", "Reported by an integration"
+        RULE = "rule", "Derived from interactions by the milestone's rule"
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.REPORTED)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "client_id"], name="achievement_unique_client_id"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "account", "occurred_at", "id"], name="achievement_timeline"
+            ),
+            models.Index(
+                fields=["workspace", "contact", "occurred_at", "id"],
+                name="achievement_contact_timeline",
+            ),
+            models.Index(
+                fields=["workspace", "milestone", "occurred_at"], name="achievement_milestone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} reached {self.milestone_id} at {self.occurred_at}"
