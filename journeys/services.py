@@ -156,8 +156,8 @@ def _delete_unless_recorded(row: Touchpoint | Milestone) -> None:
     Looks for protecting rows with EXISTS first: letting delete() raise ProtectedError
     would load every protecting row into memory.
     """
-    for relation in row._meta.related_objects:
-        if relation.on_delete is PROTECT:
+    for relation in row._meta.get_fields(include_hidden=True):
+        if relation.one_to_many and getattr(relation, "on_delete", None) is PROTECT:
             used = relation.related_model._base_manager.filter(**{relation.field.name: row})
             if used.exists():
                 label = row._meta.verbose_name.capitalize()
