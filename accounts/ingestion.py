@@ -15,11 +15,10 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Min, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from accounts.event_store import insert_new_events
 from accounts.identity import AccountRef, ContactRef, IdentityError, clean_refs, resolve_identities
 from accounts.models import Account, Interaction, MilestoneAchievement
 from journeys.models import Milestone, Touchpoint
@@ -242,7 +241,7 @@ class _Ingestion:
     def _store(self, report: IngestReport, pending: dict[int, dict]) -> None:
         indexes = list(pending)
         identities = resolve_identities(self.workspace, [pending[i]["wanted"] for i in indexes])
-        rows = []
+        rows, earliest = [], {}
         for index, identity in zip(indexes, identities, strict=True):
             if isinstance(identity, IdentityError):
                 result = report.items[index]
@@ -251,32 +250,33 @@ class _Ingestion:
                 continue
             data = pending[index]
             del data["wanted"]
+            data[f"{self.catalogue_field}_id"] = data.pop(self.catalogue_field).pk
             rows.append(
-                self.model(
-                    workspace=self.workspace,
-                    account_id=identity.account_id,
-                    contact_id=identity.contact_id,
-                    received_at=self.now,
+                {
+                    "workspace_id": self.workspace.pk,
+                    "account_id": identity.account_id,
+                    "contact_id": identity.contact_id,
+                    "received_at": self.now,
                     **data,
-                )
+                }
             )
-            report.account_ids.add(identity.account_id)
+            account_id, occurred_at = identity.account_id, data["occurred_at"]
+            earliest[account_id] = min(earliest.get(account_id, occurred_at), occurred_at)
         # A concurrent delivery of the same client id loses quietly to the first one.
-        self.model.objects.bulk_create(rows, ignore_conflicts=True)
-        _update_first_seen(self.workspace, self.model, report.account_ids)
+        insert_new_events(self.model, rows)
+        _update_first_seen(earliest)
+        report.account_ids.update(earliest)
 
 
-def _update_first_seen(workspace: Workspace, model, account_ids: set[int]) -> None:
-    earliest = (
-        model.objects.filter(workspace=workspace, account=OuterRef("pk"))
-        .order_by()
-        .values("account")
-        .annotate(first=Min("occurred_at"))
-        .values("first")
-    )
-    Account.objects.filter(pk__in=account_ids).update(
-        first_seen_at=Coalesce(Least("first_seen_at", Subquery(earliest)), Subquery(earliest))
-    )
+def _update_first_seen(earliest: dict[int, datetime]) -> None:
+    """Move each account's first_seen_at back to its earliest new event, if earlier."""
+    accounts = Account.objects.filter(pk__in=earliest).only("first_seen_at")
+    moved = []
+    for account in accounts:
+        if account.first_seen_at is None or earliest[account.pk] < account.first_seen_at:
+            account.first_seen_at = earliest[account.pk]
+            moved.append(account)
+    Account.objects.bulk_update(moved, ["first_seen_at"], batch_size=500)
 
 
 class _InteractionIngestion(_Ingestion):
