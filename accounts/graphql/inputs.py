@@ -4,6 +4,7 @@ from strawberry.scalars import JSON
 
 from accounts.graphql.scalars import Amount, EventTime
 from accounts.identity import AccountRef, ContactRef
+from accounts.ingestion import AchievementItem, InteractionItem
 
 
 @strawberry.input(description="Finds (or creates) an account: by external id, else by domain.")
@@ -86,3 +87,56 @@ class AccountUpsertInput:
 class AccountMergeInput:
     source: relay.GlobalID = strawberry.field(description="The account merged away (deleted).")
     target: relay.GlobalID = strawberry.field(description="The account that keeps everything.")
+
+
+# A batch holds up to 1,000 items: they are built straight from the validated GraphQL
+# values into the ingestion pipeline's items, skipping Strawberry's generic conversion,
+# which costs more than storing them.
+
+
+def _ref(ref_type, value):
+    if value is None:
+        return None
+    return ref_type(
+        source=value.get("source") or "",
+        external_id=value.get("externalId") or "",
+        **{
+            name: value.get(name) or ""
+            for name in ("domain", "email", "name")
+            if name in ref_type.__dataclass_fields__
+        },
+    )
+
+
+def _event_fields(value) -> dict:
+    return {
+        "client_id": value["clientId"],
+        "occurred_at": value["occurredAt"],
+        "account": _ref(AccountRef, value.get("account")),
+        "contact": _ref(ContactRef, value.get("contact")),
+        "properties": value.get("properties"),
+    }
+
+
+def _interaction_item(cls, value, context) -> InteractionItem:
+    return InteractionItem(
+        touchpoint=value["touchpoint"],
+        source=value.get("source") or "",
+        medium=value.get("medium") or "",
+        campaign=value.get("campaign") or "",
+        cost=value.get("cost"),
+        **_event_fields(value),
+    )
+
+
+def _achievement_item(cls, value, context) -> AchievementItem:
+    return AchievementItem(
+        milestone=value["milestone"],
+        value=value.get("value"),
+        currency=value.get("currency") or "",
+        **_event_fields(value),
+    )
+
+
+InteractionInput.__strawberry_definition__.from_input = _interaction_item
+MilestoneAchievementInput.__strawberry_definition__.from_input = _achievement_item

@@ -23,10 +23,6 @@ def _write():
     return requires(Scope.ACCOUNTS_WRITE)
 
 
-def _ref(value):
-    return value.to_ref() if value is not None else None
-
-
 @strawberry.type
 class AccountsMutation:
     @strawberry_django.mutation(
@@ -35,24 +31,8 @@ class AccountsMutation:
         "(its clientId was stored before: retries are safe) or rejected with reasons.",
     )
     def interactions_ingest(self, info: Info, items: list[InteractionInput]) -> IngestResult:
-        report = ingestion.interactions_ingest(
-            workspace=current_workspace(info),
-            items=[
-                ingestion.InteractionItem(
-                    client_id=item.client_id,
-                    touchpoint=item.touchpoint,
-                    occurred_at=item.occurred_at,
-                    account=_ref(item.account),
-                    contact=_ref(item.contact),
-                    source=item.source,
-                    medium=item.medium,
-                    campaign=item.campaign,
-                    cost=item.cost,
-                    properties=item.properties,
-                )
-                for item in items
-            ],
-        )
+        # The items arrive as ingestion.InteractionItem (see inputs.py).
+        report = ingestion.interactions_ingest(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
 
     @strawberry_django.mutation(
@@ -60,22 +40,7 @@ class AccountsMutation:
         description="Store up to 1,000 milestone achievements, like interactionsIngest.",
     )
     def milestones_record(self, info: Info, items: list[MilestoneAchievementInput]) -> IngestResult:
-        report = ingestion.milestones_record(
-            workspace=current_workspace(info),
-            items=[
-                ingestion.AchievementItem(
-                    client_id=item.client_id,
-                    milestone=item.milestone,
-                    occurred_at=item.occurred_at,
-                    account=_ref(item.account),
-                    contact=_ref(item.contact),
-                    value=item.value,
-                    currency=item.currency,
-                    properties=item.properties,
-                )
-                for item in items
-            ],
-        )
+        report = ingestion.milestones_record(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
 
     @strawberry_django.mutation(
