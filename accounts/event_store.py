@@ -25,8 +25,11 @@ def insert_new_events(model: type[models.Model], rows: Sequence[dict[str, Any]])
 
 def _copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
     meta = model._meta
-    columns = list(rows[0])
-    json_columns = {name for name in columns if isinstance(meta.get_field(name), models.JSONField)}
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    # COPY fills only what it is given: columns the rows leave out get the model defaults.
+    defaults = {field.attname: field.get_default() for field in fields}
+    json_columns = {field.attname for field in fields if isinstance(field, models.JSONField)}
+    columns = list(defaults)
     quoted = ", ".join(connection.ops.quote_name(name) for name in columns)
     table = connection.ops.quote_name(meta.db_table)
     staging = connection.ops.quote_name(f"staging_{meta.db_table}")
@@ -38,8 +41,9 @@ def _copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> N
         )
         with cursor.cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
             for row in rows:
+                values = {**defaults, **row}
                 copy.write_row(
-                    [Jsonb(row[name]) if name in json_columns else row[name] for name in columns]
+                    [Jsonb(values[n]) if n in json_columns else values[n] for n in columns]
                 )
         cursor.execute(
             f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {staging} "  # noqa: S608

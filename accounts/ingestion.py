@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -142,7 +142,7 @@ def clean_amount(value: Any, name: str, *, minimum: Decimal | None = None) -> De
         raise ItemInvalid(name, "Out of range.")
     if minimum is not None and amount < minimum:
         raise ItemInvalid(name, f"Must be at least {minimum}.", "min_value")
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def clean_properties(value: Any, name: str = "properties") -> dict:
