@@ -38,9 +38,15 @@ class UpsertResult:
     errors: list[ItemError] | None = None
 
 
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
 def _validation_errors(error: ValidationError) -> list[ItemError]:
+    """Model errors as item errors, named like the API's fields (camelCase)."""
     return [
-        ItemError(name, message, getattr(detail, "code", None) or "invalid")
+        ItemError(_camel(name), message, getattr(detail, "code", None) or "invalid")
         for name, details in error.error_dict.items()
         for detail in details
         for message in detail.messages
