@@ -174,7 +174,7 @@ def _input_limits_rule(
             for argument in node.arguments or ():
                 if argument.name.value in ("after", "before"):
                     cursor = _str_value(argument.value, variables)
-                    if cursor is not None and not _is_cursor(cursor):
+                    if cursor is not None and not _is_cursor(cursor, returned.name):
                         self.report_error(
                             GraphQLError(
                                 f"Argument '{argument.name.value}' of {node.name.value} is not "
@@ -229,8 +229,13 @@ def _str_value(node: ValueNode, variables: dict[str, Any]) -> str | None:
     return None
 
 
-def _is_cursor(value: str) -> bool:
-    """Connections' cursors read base64("arrayconnection:<offset>")."""
+def _is_cursor(value: str, connection: str = "") -> bool:
+    """Connections' cursors read base64("arrayconnection:<offset>"); a timeline's name a
+    position of its own (accounts.timeline)."""
+    if connection == "TimelineConnection":
+        from accounts.timeline import is_timeline_cursor  # needs the app registry
+
+        return is_timeline_cursor(value)
     try:
         prefix, offset = relay.from_base64(value)
     except ValueError:

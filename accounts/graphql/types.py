@@ -8,6 +8,12 @@ from strawberry.scalars import JSON
 from strawberry_django.relay import DjangoListConnection
 
 from accounts import models
+from accounts.graphql.timeline import (
+    TIMELINE_DESCRIPTION,
+    TimelineConnection,
+    account_timeline,
+    contact_timeline,
+)
 from journeys.graphql.enums import Seniority
 from journeys.graphql.types import (
     JourneyMapType,
@@ -71,7 +77,7 @@ class ContactOrder:
 
 @strawberry_django.type(models.AccountStage, name="AccountStage")
 class AccountStageType(WorkspaceNode):
-    read_scope = Scope.ACCOUNTS_READ
+    read_scopes = (Scope.ACCOUNTS_READ,)
 
     journey_map: JourneyMapType
     stage: StageType
@@ -82,7 +88,7 @@ class AccountStageType(WorkspaceNode):
     models.Account, name="Account", filters=AccountFilter, ordering=AccountOrder
 )
 class AccountType(WorkspaceNode):
-    read_scope = Scope.ACCOUNTS_READ
+    read_scopes = (Scope.ACCOUNTS_READ,)
 
     name: auto
     domain: auto
@@ -97,6 +103,9 @@ class AccountType(WorkspaceNode):
     current_stages: list[AccountStageType] = strawberry_django.field(
         field_name="stages", description="Where the account stands in each published map."
     )
+    timeline: TimelineConnection = strawberry_django.field(
+        resolver=account_timeline, only=["workspace_id"], description=TIMELINE_DESCRIPTION
+    )
 
     @strawberry_django.field(prefetch_related=["external_ids"])
     def external_ids(self, root: models.Account) -> list[ExternalId]:
@@ -109,7 +118,7 @@ class AccountType(WorkspaceNode):
     models.Contact, name="Contact", filters=ContactFilter, ordering=ContactOrder
 )
 class ContactType(WorkspaceNode):
-    read_scope = Scope.ACCOUNTS_READ
+    read_scopes = (Scope.ACCOUNTS_READ,)
 
     email: auto
     name: auto
@@ -118,6 +127,9 @@ class ContactType(WorkspaceNode):
     account: AccountType | None
     persona: PersonaType | None
     created_at: auto
+    timeline: TimelineConnection = strawberry_django.field(
+        resolver=contact_timeline, only=["workspace_id"], description=TIMELINE_DESCRIPTION
+    )
 
     @strawberry_django.field(only=["seniority"])
     def seniority(self, root: models.Contact) -> Seniority | None:
@@ -132,7 +144,7 @@ class ContactType(WorkspaceNode):
 
 @strawberry_django.type(models.Interaction, name="Interaction")
 class InteractionType(WorkspaceNode):
-    read_scope = Scope.ACCOUNTS_READ
+    read_scopes = (Scope.ACCOUNTS_READ,)
 
     client_id: auto
     occurred_at: auto
@@ -152,7 +164,7 @@ MilestoneOrigin = strawberry.enum(models.MilestoneAchievement.Origin, name="Mile
 
 @strawberry_django.type(models.MilestoneAchievement, name="MilestoneAchievement")
 class MilestoneAchievementType(WorkspaceNode):
-    read_scope = Scope.ACCOUNTS_READ
+    read_scopes = (Scope.ACCOUNTS_READ,)
 
     client_id: auto
     occurred_at: auto

@@ -21,6 +21,7 @@ from journeys.graphql.filters import (
     TouchpointFilter,
     TouchpointOrder,
 )
+from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
 
 
@@ -57,6 +58,9 @@ class PersonaType(WorkspaceNode):
     models.Touchpoint, name="Touchpoint", filters=TouchpointFilter, ordering=TouchpointOrder
 )
 class TouchpointType(WorkspaceNode):
+    # Observed activity names its touchpoints: readers of activity may read them too.
+    read_scopes = (Scope.JOURNEYS_READ, Scope.ACCOUNTS_READ, Scope.ANALYTICS_READ)
+
     key: auto
     name: auto
     description: auto
@@ -79,6 +83,8 @@ class MilestoneRule:
     models.Milestone, name="Milestone", filters=MilestoneFilter, ordering=MilestoneOrder
 )
 class MilestoneType(WorkspaceNode):
+    read_scopes = (Scope.JOURNEYS_READ, Scope.ACCOUNTS_READ, Scope.ANALYTICS_READ)
+
     key: auto
     name: auto
     description: auto

@@ -45,7 +45,7 @@ class AuditEventOrder:
     AuditEvent, name="AuditEvent", filters=AuditEventFilter, ordering=AuditEventOrder
 )
 class AuditEventType(WorkspaceNode):
-    read_scope = Scope.TOKENS_MANAGE
+    read_scopes = (Scope.TOKENS_MANAGE,)
 
     created_at: auto
     operation: str = strawberry_django.field(

@@ -1,7 +1,7 @@
 """The tenant-scoping base of every GraphQL type, and helpers shared by resolvers."""
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from django.db.models import QuerySet
@@ -19,15 +19,16 @@ class WorkspaceNode(relay.Node):
     """Base of every tenant type: rows outside the request's workspace do not exist.
 
     `get_queryset` runs for root lists, connections, reverse relations, `node(id:)`
-    and the optimizer's prefetches. A caller without the type's read scope sees nothing.
+    and the optimizer's prefetches. A caller holding none of the type's read scopes sees
+    nothing.
     """
 
-    read_scope = Scope.JOURNEYS_READ
+    read_scopes: ClassVar[tuple[Scope, ...]] = (Scope.JOURNEYS_READ,)
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
         access = get_access(info)
-        if not access.can(cls.read_scope):
+        if not any(access.can(scope) for scope in cls.read_scopes):
             return queryset.none()
         return queryset.filter(workspace=access.workspace)
 

@@ -32,7 +32,7 @@ class ApiTokenFilter:
 
 @strawberry_django.type(ApiToken, name="ApiToken", filters=ApiTokenFilter)
 class ApiTokenType(WorkspaceNode):
-    read_scope = Scope.TOKENS_MANAGE
+    read_scopes = (Scope.TOKENS_MANAGE,)
 
     name: auto
     prefix: str = strawberry_django.field(
