@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.event_store import insert_new_events
 from accounts.identity import AccountRef, ContactRef, IdentityError, clean_refs, resolve_identities
 from accounts.models import Account, Interaction, MilestoneAchievement
+from accounts.rules import RULE_CLIENT_ID_PREFIX
 from journeys.models import Milestone, Touchpoint
 from workspaces.errors import field_error
 from workspaces.models import Workspace
@@ -311,8 +312,16 @@ class _AchievementIngestion(_Ingestion):
             raise ItemInvalid("milestone", f"Unknown milestone key {key!r}.", "not_found")
         milestone = catalogue[key]
         value = clean_amount(item.value, "value")
+        client_id = clean_text(item.client_id, "clientId", 128, required=True)
+        if client_id.startswith(RULE_CLIENT_ID_PREFIX):
+            raise ItemInvalid(
+                "clientId",
+                f"Client ids starting with {RULE_CLIENT_ID_PREFIX!r} are kept for milestones "
+                "derived from rules.",
+                "reserved",
+            )
         return {
-            "client_id": clean_text(item.client_id, "clientId", 128, required=True),
+            "client_id": client_id,
             "milestone": milestone,
             "occurred_at": clean_timestamp(item.occurred_at, "occurredAt", now=self.now),
             "value": milestone.value if value is None else value,

@@ -73,6 +73,13 @@ def accounts_upsert(*, workspace: Workspace, items: Sequence[AccountUpsert]) -> 
         accounts = Account.objects.in_bulk([i.account_id for i in identities])
         for index, identity in zip(wanted, identities, strict=True):
             results[index] = _apply_upsert(index, accounts[identity.account_id], items[index])
+        regrouped = [
+            result.account.pk
+            for result, item in zip(results, items, strict=True)
+            if result.account is not None and "persona" in item.changes
+        ]
+        if regrouped:  # a new persona means another published map to stand in
+            enqueue_activity_processing(workspace.pk, regrouped)
     return results
 
 

@@ -23,6 +23,7 @@ from journeys.models import (
     StageTouchpoint,
     Touchpoint,
 )
+from journeys.signals import journey_design_changed
 from workspaces.errors import field_error
 from workspaces.models import Workspace
 from workspaces.services import apply_changes, validated_save
@@ -73,6 +74,12 @@ def _ensure_same_workspace(workspace: Workspace, field: str, rows: Sequence[mode
         if row.workspace_id != workspace.pk:
             label = row._meta.verbose_name.capitalize()
             raise field_error(field, f"{label} not found.", Code.NOT_FOUND)
+
+
+def _design_changed(workspace_id: int, journey_map: JourneyMap | None = None) -> None:
+    """Tell listeners that accounts may stand elsewhere now (drafts move nobody)."""
+    if journey_map is None or journey_map.status == JourneyMap.Status.PUBLISHED:
+        journey_design_changed.send(sender=JourneyMap, workspace_id=workspace_id)
 
 
 def _shift_positions(queryset: models.QuerySet, delta: int) -> None:
@@ -137,12 +144,18 @@ def touchpoint_delete(*, touchpoint: Touchpoint) -> None:
 
 @transaction.atomic
 def milestone_create(*, workspace: Workspace, **data: Any) -> Milestone:
-    return _create(Milestone, workspace, MILESTONE_FIELDS, data)
+    milestone = _create(Milestone, workspace, MILESTONE_FIELDS, data)
+    if milestone.rule:
+        _design_changed(workspace.pk)
+    return milestone
 
 
 @transaction.atomic
 def milestone_update(*, milestone: Milestone, **changes: Any) -> Milestone:
-    return apply_changes(milestone, changes, allowed=MILESTONE_FIELDS)
+    milestone = apply_changes(milestone, changes, allowed=MILESTONE_FIELDS)
+    if {"rule", "value"} & set(changes):
+        _design_changed(milestone.workspace_id)
+    return milestone
 
 
 @transaction.atomic
@@ -204,6 +217,8 @@ def journey_map_update(*, journey_map: JourneyMap, **changes: Any) -> JourneyMap
         _ensure_same_workspace(journey_map.workspace, "persona", [changes["persona"]])
     if changes.get("is_template") and journey_map.status == JourneyMap.Status.PUBLISHED:
         raise field_error("is_template", "A published map cannot become a template.", Code.TEMPLATE)
+    if "persona" in changes:
+        _design_changed(journey_map.workspace_id, journey_map)
     return apply_changes(journey_map, changes, allowed=JOURNEY_MAP_FIELDS)
 
 
@@ -238,6 +253,7 @@ def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
     journey_map.status = JourneyMap.Status.PUBLISHED
     journey_map.published_at = now
     journey_map.archived_at = None
+    _design_changed(journey_map.workspace_id)
     return validated_save(journey_map)
 
 
@@ -246,6 +262,7 @@ def journey_map_archive(*, journey_map: JourneyMap) -> JourneyMap:
     journey_map = _locked(journey_map)
     if journey_map.status == JourneyMap.Status.ARCHIVED:
         raise field_error(None, "This journey map is already archived.", Code.INVALID_TRANSITION)
+    _design_changed(journey_map.workspace_id, journey_map)
     journey_map.status = JourneyMap.Status.ARCHIVED
     journey_map.archived_at = timezone.now()
     return validated_save(journey_map)
@@ -339,6 +356,7 @@ def stage_create(*, journey_map: JourneyMap, position: int | None = None, **data
         position = count + 1
     _check_position("position", position, count + 1)
     _shift_positions(siblings.filter(position__gte=position), +1)
+    _design_changed(journey_map.workspace_id, journey_map)
     stage = Stage(workspace_id=journey_map.workspace_id, journey_map=journey_map, position=position)
     return apply_changes(stage, data, allowed=STAGE_FIELDS)
 
@@ -353,7 +371,7 @@ def stage_update(*, stage: Stage, **changes: Any) -> Stage:
 @transaction.atomic
 def stage_delete(*, stage: Stage) -> None:
     """Delete a stage and close the gap it leaves."""
-    _lock_map(stage.journey_map)
+    _design_changed(stage.workspace_id, _lock_map(stage.journey_map))
     stage.refresh_from_db(fields=["position"])
     siblings = Stage.objects.filter(journey_map=stage.journey_map_id)
     position = stage.position
@@ -364,7 +382,7 @@ def stage_delete(*, stage: Stage) -> None:
 @transaction.atomic
 def stage_move(*, stage: Stage, position: int) -> Stage:
     """Move a stage to a position; the stages in between close up, without gaps."""
-    _lock_map(stage.journey_map)
+    _design_changed(stage.workspace_id, _lock_map(stage.journey_map))
     stage.refresh_from_db(fields=["position"])
     siblings = Stage.objects.filter(journey_map=stage.journey_map_id)
     _check_position("position", position, siblings.count())
@@ -432,7 +450,7 @@ def stage_touchpoints_set(
 @transaction.atomic
 def stage_milestones_set(*, stage: Stage, milestones: Sequence[Milestone]) -> list[StageMilestone]:
     """Make these milestones the stage's exit milestones; each exits one stage per map."""
-    _lock_map(stage.journey_map)
+    _design_changed(stage.workspace_id, _lock_map(stage.journey_map))
     _ensure_same_workspace(stage.journey_map.workspace, "milestones", milestones)
     wanted = {milestone.pk: milestone for milestone in milestones}
     taken = (
