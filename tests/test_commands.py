@@ -88,6 +88,7 @@ def test_create_workspace_requires_a_name():
 
 
 # seed_demo ---------------------------------------------------------------------------
+# The catalogue and maps; tests/test_demo_activity.py covers the accounts and activity.
 
 
 def demo_workspace() -> Workspace:
@@ -95,7 +96,7 @@ def demo_workspace() -> Workspace:
 
 
 def test_seed_demo_creates_the_catalogue():
-    out = run("seed_demo")
+    out = run("seed_demo", "--no-activity")
 
     workspace = demo_workspace()
     assert workspace.name == "Northwind Analytics (demo)"
@@ -134,7 +135,7 @@ def test_seed_demo_creates_the_catalogue():
 
 
 def test_seed_demo_creates_three_published_maps_and_a_template():
-    run("seed_demo")
+    run("seed_demo", "--no-activity")
 
     workspace = demo_workspace()
     maps = JourneyMap.objects.filter(workspace=workspace)
@@ -196,7 +197,7 @@ def test_seed_demo_creates_three_published_maps_and_a_template():
 
 
 def test_seed_demo_exit_milestones_appear_once_per_map():
-    run("seed_demo")
+    run("seed_demo", "--no-activity")
 
     for journey_map in JourneyMap.objects.filter(workspace=demo_workspace()):
         keys = StageMilestone.objects.filter(journey_map=journey_map).values_list(
@@ -213,7 +214,7 @@ def test_seed_demo_exit_milestones_appear_once_per_map():
 
 
 def test_seed_demo_user_can_log_in_to_the_admin():
-    run("seed_demo")
+    run("seed_demo", "--no-activity")
 
     user = get_user_model().objects.get(username="demo")
     assert user.is_staff
@@ -228,7 +229,7 @@ def test_seed_demo_user_can_log_in_to_the_admin():
 
 
 def test_seed_demo_custom_credentials():
-    out = run("seed_demo", "--username", "showcase", "--password", "s3cret-pass")
+    out = run("seed_demo", "--no-activity", "--username", "showcase", "--password", "s3cret-pass")
 
     assert Client().login(username="showcase", password="s3cret-pass")
     assert not get_user_model().objects.filter(username="demo").exists()
@@ -238,7 +239,7 @@ def test_seed_demo_custom_credentials():
 def test_seed_demo_promotes_an_existing_user_and_resets_the_password():
     UserFactory(username="demo", password="something-else")
 
-    out = run("seed_demo")
+    out = run("seed_demo", "--no-activity")
 
     user = get_user_model().objects.get(username="demo")
     assert user.is_superuser
@@ -269,10 +270,10 @@ def snapshot() -> dict[str, list[dict]]:
 
 
 def test_seed_demo_twice_changes_nothing():
-    run("seed_demo")
+    run("seed_demo", "--no-activity")
     before = snapshot()
 
-    out = run("seed_demo")
+    out = run("seed_demo", "--no-activity")
 
     assert snapshot() == before
     assert "Touchpoints: 0 created, " in out
@@ -282,14 +283,14 @@ def test_seed_demo_twice_changes_nothing():
 
 
 def test_seed_demo_restores_edited_catalogue_rows_and_leaves_maps_alone():
-    run("seed_demo")
+    run("seed_demo", "--no-activity")
     workspace = demo_workspace()
     Touchpoint.objects.filter(workspace=workspace, key="pricing-page").update(name="Prices")
     Touchpoint.objects.filter(workspace=workspace, key="webinar").delete()
     stage = Stage.objects.filter(workspace=workspace).first()
     Stage.objects.filter(pk=stage.pk).update(name="Renamed by a user")
 
-    out = run("seed_demo")
+    out = run("seed_demo", "--no-activity")
 
     assert Touchpoint.objects.get(workspace=workspace, key="pricing-page").name == "Pricing page"
     assert Touchpoint.objects.filter(workspace=workspace, key="webinar").exists()
@@ -302,7 +303,7 @@ def test_seed_demo_restores_edited_catalogue_rows_and_leaves_maps_alone():
 def test_seed_demo_uses_an_existing_demo_workspace():
     workspace = WorkspaceFactory(slug="demo", name="Our demo")
 
-    run("seed_demo")
+    run("seed_demo", "--no-activity")
 
     assert Workspace.objects.filter(slug="demo").get() == workspace
     assert Membership.objects.get(workspace=workspace, user__username="demo").role == Role.ADMIN
@@ -312,7 +313,7 @@ def test_seed_demo_uses_an_existing_demo_workspace():
 def test_seed_demo_rows_are_all_in_the_demo_workspace():
     other = WorkspaceFactory(slug="acme")
 
-    run("seed_demo")
+    run("seed_demo", "--no-activity")
 
     for model in (Persona, Touchpoint, Milestone, JourneyMap, Stage, StageTouchpoint):
         assert not model.objects.filter(workspace=other).exists()
@@ -320,7 +321,7 @@ def test_seed_demo_rows_are_all_in_the_demo_workspace():
 
 
 def test_seed_demo_places_every_catalogue_touchpoint_somewhere():
-    run("seed_demo")
+    run("seed_demo", "--no-activity")
 
     placed = set(
         StageTouchpoint.objects.filter(
