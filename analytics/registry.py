@@ -1,0 +1,42 @@
+"""What each report kind provides to the runner: parameter checks and the computation."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+from analytics.models import ReportKind
+from workspaces.models import Workspace
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a computation gets: the workspace, its parameters and the data cut-off."""
+
+    workspace: Workspace
+    parameters: dict[str, Any]
+    cutoff: datetime
+    progress: Callable[[int], None]  # percent done, 0 to 100
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: ReportKind
+    # Bumped whenever the same parameters would give a different result.
+    version: str
+    # Checks and completes parameters (defaults filled in) or raises a ValidationError
+    # naming the fields; the result is stored as the report's parameters.
+    parse: Callable[[Workspace, dict[str, Any]], dict[str, Any]]
+    # Computes the JSON result. Must read only data received up to context.cutoff.
+    compute: Callable[[RunContext], dict[str, Any]]
+
+
+_SPECS = {
+    ReportKind.ATTRIBUTION: "analytics.attribution.report.SPEC",
+}
+
+
+def spec_for(kind: str) -> KindSpec:
+    return import_string(_SPECS[ReportKind(kind)])

@@ -1,0 +1,140 @@
+"""The shared runner of every analysis: request, run once, store the result atomically.
+
+django-q2's ORM broker delivers a task at least once: a worker that dies, or a task that
+outlives `retry`, is delivered again. So a run first claims its report under a row lock;
+a report that already finished is left alone, one claimed by a live run is left to it,
+and a run whose claim was taken over stores nothing. The result is written in the same
+transaction that marks the report succeeded. A computation that raises fails the report
+with its message (re-running would fail the same way); after `max_attempts` runs that
+never finished, the report fails too.
+"""
+
+import logging
+from datetime import timedelta
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from analytics.models import Report, ReportDefinition
+from analytics.registry import RunContext, spec_for
+from workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
+Status = Report.Status
+
+
+def _code_version(kind_version: str) -> str:
+    try:
+        package = version("waymark")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        package = "dev"
+    return f"{package}+{kind_version}"
+
+
+def report_request(
+    *,
+    workspace: Workspace,
+    kind: str,
+    parameters: dict[str, Any],
+    requested_by: AbstractBaseUser | None = None,
+    definition: ReportDefinition | None = None,
+) -> Report:
+    """Check the parameters (field errors before anything is queued), store the report
+    and run it in the background once the transaction commits."""
+    spec = spec_for(kind)
+    complete = spec.parse(workspace, parameters)
+    with transaction.atomic():
+        report = Report.objects.create(
+            workspace=workspace,
+            kind=kind,
+            parameters=complete,
+            requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
+            definition=definition,
+            data_cutoff=timezone.now(),
+            code_version=_code_version(spec.version),
+        )
+        transaction.on_commit(lambda: _enqueue(report.pk))
+    return report
+
+
+def _enqueue(report_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("analytics.tasks.run_report", report_id, group="reports")
+
+
+def _claim(report_id: int) -> Report | None:
+    """Mark the report running for this attempt, unless it is done or in live hands."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.status in (Status.SUCCEEDED, Status.FAILED):
+            return None
+        stale = timezone.now() - timedelta(seconds=settings.TASK_TIMEOUT_SECONDS)
+        if report.status == Status.RUNNING and report.started_at and report.started_at > stale:
+            return None  # a duplicate delivery while the first run is alive
+        if report.attempts >= settings.Q_CLUSTER["max_attempts"]:
+            # Every earlier attempt died with its worker (killed, out of memory).
+            report.status = Status.FAILED
+            report.error = f"Gave up after {report.attempts} attempts that did not finish."
+            report.finished_at = timezone.now()
+            report.save(update_fields=["status", "error", "finished_at"])
+            return None
+        report.status = Status.RUNNING
+        report.attempts += 1
+        report.progress = 0
+        report.started_at = timezone.now()
+        report.error = ""
+        report.save(update_fields=["status", "attempts", "progress", "started_at", "error"])
+        return report
+
+
+def _still_ours(report: Report):
+    return Report.objects.select_for_update().filter(
+        pk=report.pk, status=Status.RUNNING, attempts=report.attempts
+    )
+
+
+def report_run(report_id: int) -> Report | None:
+    """Run a queued report; idempotent, so a redelivered task does no harm."""
+    report = _claim(report_id)
+    if report is None:
+        return None
+    spec = spec_for(report.kind)
+
+    def progress(percent: int) -> None:
+        Report.objects.filter(pk=report.pk, attempts=report.attempts).update(
+            progress=max(0, min(99, int(percent)))
+        )
+
+    context = RunContext(report.workspace, report.parameters, report.data_cutoff, progress)
+    try:
+        result = spec.compute(context)
+    except Exception as error:
+        logger.exception("Report %s failed", report.pk)
+        _finish(report, status=Status.FAILED, error=f"{type(error).__name__}: {error}")
+        return report
+    _finish(report, status=Status.SUCCEEDED, result=result)
+    return report
+
+
+def _finish(report: Report, *, status: str, result=None, error: str = "") -> None:
+    with transaction.atomic():
+        if _still_ours(report).first() is None:
+            return  # another run took the report over: its outcome counts
+        _still_ours(report).update(
+            status=status,
+            result=result,
+            error=error[:2000],
+            progress=100 if status == Status.SUCCEEDED else 0,
+            finished_at=timezone.now(),
+        )
+    report.refresh_from_db()
+
+
+@transaction.atomic
+def report_delete(*, report: Report) -> None:
+    report.delete()
