@@ -24,9 +24,15 @@ def reprocess_after_design_change(sender, workspace_id: int, **kwargs) -> None:
     enqueue_workspace_processing(workspace_id)
 
 
-def install_schedules_after_migrate(sender, apps, using, **kwargs) -> None:
-    """Keep the nightly schedule installed: every migrate creates or updates it."""
+def install_schedules_after_migrate(sender, apps=None, using="default", **kwargs) -> None:
+    """Keep the nightly schedule installed: every migrate creates or updates it (and
+    every flush, which sends post_migrate without `apps`: the test suite's transactional
+    tests)."""
+    from django.apps import apps as global_apps
+
     from accounts.schedules import install_schedules
+
+    apps = apps or global_apps
 
     try:
         schedule_model = apps.get_model("django_q", "Schedule")

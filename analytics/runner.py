@@ -42,9 +42,13 @@ def report_request(
     parameters: dict[str, Any],
     requested_by: AbstractBaseUser | None = None,
     definition: ReportDefinition | None = None,
+    enqueue: bool = True,
 ) -> Report:
     """Check the parameters (field errors before anything is queued), store the report
-    and run it in the background once the transaction commits."""
+    and run it in the background once the transaction commits.
+
+    `enqueue=False` stores the report without queueing it, for a caller that runs it
+    itself with `report_run` (the `run_report` command)."""
     spec = spec_for(kind)
     complete = spec.parse(workspace, parameters)
     with transaction.atomic():
@@ -52,13 +56,45 @@ def report_request(
             workspace=workspace,
             kind=kind,
             parameters=complete,
-            requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
+            requested_by=_user_or_none(requested_by),
             definition=definition,
             data_cutoff=timezone.now(),
             code_version=_code_version(spec.version),
         )
-        transaction.on_commit(lambda: _enqueue(report.pk))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(report.pk))
     return report
+
+
+def report_request_failed(
+    *,
+    workspace: Workspace,
+    kind: str,
+    parameters: dict[str, Any],
+    error: str,
+    requested_by: AbstractBaseUser | None = None,
+    definition: ReportDefinition | None = None,
+) -> Report:
+    """Store a report that failed before it could run (its parameters no longer pass,
+    say a milestone it names was deleted): a scheduled run leaves this trace in its
+    definition's run history instead of vanishing. Nothing is queued."""
+    now = timezone.now()
+    return Report.objects.create(
+        workspace=workspace,
+        kind=kind,
+        parameters=parameters,
+        status=Status.FAILED,
+        error=error[:2000],
+        requested_by=_user_or_none(requested_by),
+        definition=definition,
+        data_cutoff=now,
+        code_version=_code_version(spec_for(kind).version),
+        finished_at=now,
+    )
+
+
+def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    return user if user is not None and user.is_authenticated else None
 
 
 def _enqueue(report_id: int) -> None:

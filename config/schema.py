@@ -11,6 +11,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from accounts.graphql.mutations import AccountsMutation
 from accounts.graphql.scalars import SCALARS as ACCOUNT_SCALARS
 from accounts.graphql.schema import AccountsQuery
+from analytics.graphql.mutations import AnalyticsMutation
+from analytics.graphql.schema import AnalyticsQuery
 from config.limits import graphql_limits, is_unexpected
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
@@ -22,7 +24,7 @@ from workspaces.graphql.tokens import TokensMutation, TokensQuery
 
 
 @strawberry.type
-class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQuery):
+class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQuery, AnalyticsQuery):
     node: relay.Node | None = strawberry_django.node(
         extensions=requires(None),
         description="Any row of the request's workspace by its global id.",
@@ -30,7 +32,9 @@ class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQue
 
 
 @strawberry.type
-class Mutation(SessionMutation, TokensMutation, JourneysMutation, AccountsMutation):
+class Mutation(
+    SessionMutation, TokensMutation, JourneysMutation, AccountsMutation, AnalyticsMutation
+):
     pass
 
 

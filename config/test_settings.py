@@ -14,3 +14,17 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Rate limits are exercised by their own tests, which set them.
 RATE_LIMIT_PER_MINUTE = 0
 RATE_LIMIT_ANONYMOUS_PER_MINUTE = 0
+
+# On SQLite the test database is a file, not pytest-django's in-memory default: the
+# worker test (tests/test_report_worker.py) starts a real `qcluster` process, which must
+# see the same database. One file per test process, so concurrent runs never share one,
+# in memory-backed /dev/shm where there is one (as fast as in-memory); Django deletes it
+# when the run ends. PostgreSQL runs use Django's test_<name> database as always.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    _shm = "/dev/shm"  # noqa: S108
+    _dir = _shm if os.path.isdir(_shm) and os.access(_shm, os.W_OK) else tempfile.gettempdir()
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(_dir, f"waymark-test-{os.getpid()}.sqlite3")
+    }

@@ -165,6 +165,36 @@ def one_row_of_every_node_type(workspace) -> dict:
         "Interaction": InteractionFactory(account=account, touchpoint=touchpoint),
         "MilestoneAchievement": MilestoneAchievementFactory(account=account, milestone=milestone),
     }
+    rows |= _analytics_rows(workspace, touchpoint)
     missing = NODE_TYPES - set(rows)
     assert not missing, f"add a row of {missing} to one_row_of_every_node_type"
     return {name: row for name, row in rows.items() if name in NODE_TYPES}
+
+
+def _analytics_rows(workspace, touchpoint) -> dict:
+    from datetime import date
+
+    from django.utils import timezone
+
+    from analytics.models import Report, ReportDefinition, ReportKind, Spend
+
+    definition = ReportDefinition.objects.create(
+        workspace=workspace, name="Weekly attribution", kind=ReportKind.ATTRIBUTION
+    )
+    return {
+        "ReportDefinition": definition,
+        "Report": Report.objects.create(
+            workspace=workspace,
+            kind=ReportKind.ATTRIBUTION,
+            definition=definition,
+            data_cutoff=timezone.now(),
+            code_version="test",
+        ),
+        "Spend": Spend.objects.create(
+            workspace=workspace,
+            touchpoint=touchpoint,
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 1, 31),
+            amount=100,
+        ),
+    }

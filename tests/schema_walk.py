@@ -66,7 +66,15 @@ def value_for(type_ref: dict, name: str, field_name: str, rows: dict, used: list
         }
     if kind == "ENUM":
         return TYPES[type_name]["enumValues"][0]["name"]
-    scalars = {"String": "x", "Int": 1, "Boolean": False, "Decimal": "1", "Amount": "1"}
+    scalars = {
+        "String": "x",
+        "Int": 1,
+        "Float": 1.0,
+        "Boolean": False,
+        "Decimal": "1",
+        "Amount": "1",
+        "Date": "2026-01-01",
+    }
     return scalars.get(type_name, "2026-01-01T00:00:00+00:00")  # DateTime, EventTime
 
 
