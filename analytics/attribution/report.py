@@ -20,6 +20,13 @@ The result (JSON, stored on the Report) reads:
 `conversions` and `value` are the credit a row earned; each model's rows of one
 dimension add up to the totals. Data-driven models (markov, shapley) credit their state
 (channel or touchpoint) and give rows for that dimension only.
+
+Keys (all strings): touchpoint and persona keys, channel values, campaign names, stage
+ids. Key "" collects the touches that have none in that dimension (label "(no campaign)",
+"(no stage)", "(no persona)"); key "(no touch)" the conversions whose journey has no
+touch (touches 0). A touchpoint, channel or campaign with spend but no touch in the
+report has a row with 0 conversions. "removal_effects" is on the markov entry only.
+docs/attribution.md defines everything.
 """
 
 from analytics.attribution.compute import compute_attribution
