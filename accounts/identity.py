@@ -6,6 +6,7 @@ unless it is a free-mail domain. Missing accounts and contacts are created when 
 payload carries enough to find them again (an external id, a domain or an email).
 """
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 
+from accounts.event_store import AnyOf
 from accounts.models import Account, AccountExternalId, Contact, ContactExternalId
 from workspaces.models import Workspace
 
@@ -84,6 +87,12 @@ class ContactRef:
     name: str = ""
 
 
+_NO_ACCOUNT, _NO_CONTACT = AccountRef(), ContactRef()
+
+
+# A batch names the same companies and people again and again: both normalizers are pure,
+# so their answers are kept (an invalid value raises every time; errors are not cached).
+@functools.lru_cache(maxsize=8192)
 def normalize_domain(raw: str) -> str:
     """acme.com from 'https://www.Acme.com/pricing' and the like; '' when empty."""
     domain = (raw or "").strip().lower()
@@ -94,6 +103,7 @@ def normalize_domain(raw: str) -> str:
     return domain
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_email(raw: str) -> str:
     email = (raw or "").strip().lower()
     if email:
@@ -135,8 +145,8 @@ class _Wanted:
 
 def clean_refs(account: AccountRef | None, contact: ContactRef | None) -> _Wanted:
     """Check and normalize one item's references (raises IdentityError)."""
-    account = account or AccountRef()
-    contact = contact or ContactRef()
+    account = account or _NO_ACCOUNT
+    contact = contact or _NO_CONTACT
     try:
         domain = normalize_domain(account.domain)
     except IdentityError as error:
@@ -169,6 +179,14 @@ class Identity:
     contact_id: int | None
 
 
+@dataclass(slots=True)
+class _Known:
+    """A stored contact as the resolver needs it (cheaper to load than a model)."""
+
+    pk: int
+    account_id: int | None
+
+
 class IdentityResolver:
     """Resolves many items' references with a handful of queries (not one per item)."""
 
@@ -176,8 +194,9 @@ class IdentityResolver:
         self.workspace = workspace
         self.accounts_by_key: dict[tuple[str, str], int] = {}
         self.accounts_by_domain: dict[str, int] = {}
-        self.contacts_by_key: dict[tuple[str, str], Contact] = {}
-        self.contacts_by_email: dict[str, Contact] = {}
+        # Stored contacts are loaded as _Known, the ones created here are Contact rows.
+        self.contacts_by_key: dict[tuple[str, str], Contact | _Known] = {}
+        self.contacts_by_email: dict[str, Contact | _Known] = {}
 
     # Lookups -------------------------------------------------------------------------
 
@@ -189,30 +208,32 @@ class IdentityResolver:
         domains = {w.account_domain for w in wanted if w.account_domain}
         domains |= {email_domain(email) for email in emails} - {""}
         domains -= set(self.accounts_by_domain)
+        # Each lookup is one query for the whole batch; only the columns needed are read.
         if account_keys:
             rows = AccountExternalId.objects.filter(
+                AnyOf(F("source"), {source for source, _ in account_keys}),
+                AnyOf(F("external_id"), {external_id for _, external_id in account_keys}),
                 workspace=ws,
-                source__in={source for source, _ in account_keys},
-                external_id__in={external_id for _, external_id in account_keys},
             ).values_list("source", "external_id", "account_id")
-            for source, external_id, account_id in rows:
+            for source, external_id, account_id in rows.order_by():
                 self.accounts_by_key[(source, external_id)] = account_id
         if domains:
-            rows = Account.objects.filter(workspace=ws, domain__in=domains).values_list(
-                "domain", "id"
-            )
-            self.accounts_by_domain.update(rows)
+            rows = Account.objects.filter(AnyOf(F("domain"), domains), workspace=ws)
+            self.accounts_by_domain.update(rows.order_by().values_list("domain", "id"))
         if contact_keys:
-            links = ContactExternalId.objects.filter(
+            rows = ContactExternalId.objects.filter(
+                AnyOf(F("source"), {source for source, _ in contact_keys}),
+                AnyOf(F("external_id"), {external_id for _, external_id in contact_keys}),
                 workspace=ws,
-                source__in={source for source, _ in contact_keys},
-                external_id__in={external_id for _, external_id in contact_keys},
-            ).select_related("contact")
-            for link in links:
-                self.contacts_by_key[(link.source, link.external_id)] = link.contact
+            ).values_list("source", "external_id", "contact_id", "contact__account_id")
+            for source, external_id, contact_id, account_id in rows.order_by():
+                self.contacts_by_key[(source, external_id)] = _Known(contact_id, account_id)
         if emails:
-            for contact in Contact.objects.filter(workspace=ws, email__in=emails):
-                self.contacts_by_email[contact.email] = contact
+            rows = Contact.objects.filter(AnyOf(F("email"), emails), workspace=ws)
+            for email, contact_id, account_id in rows.order_by().values_list(
+                "email", "id", "account_id"
+            ):
+                self.contacts_by_email[email] = _Known(contact_id, account_id)
 
     def _known_account(self, w: _Wanted) -> int | None:
         if w.account_key and w.account_key in self.accounts_by_key:
@@ -221,7 +242,7 @@ class IdentityResolver:
             return self.accounts_by_domain[w.account_domain]
         return None
 
-    def _known_contact(self, w: _Wanted) -> Contact | None:
+    def _known_contact(self, w: _Wanted) -> Contact | _Known | None:
         if w.contact_key and w.contact_key in self.contacts_by_key:
             return self.contacts_by_key[w.contact_key]
         return self.contacts_by_email.get(w.email) if w.email else None
@@ -292,7 +313,7 @@ class IdentityResolver:
     def _link_external_ids(self, wanted: Sequence[_Wanted], accounts: list[int | None]) -> None:
         """Remember every external id an item used for the account or contact it found."""
         account_links: dict[tuple[str, str], int] = {}
-        contact_links: dict[tuple[str, str], Contact] = {}
+        contact_links: dict[tuple[str, str], Contact | _Known] = {}
         for w, account_id in zip(wanted, accounts, strict=True):
             if w.account_key and w.account_key not in self.accounts_by_key and account_id:
                 account_links.setdefault(w.account_key, account_id)
@@ -304,7 +325,7 @@ class IdentityResolver:
             for (s, e), pk in account_links.items()
         )
         ContactExternalId.objects.bulk_create(
-            ContactExternalId(workspace=self.workspace, contact=c, source=s, external_id=e)
+            ContactExternalId(workspace=self.workspace, contact_id=c.pk, source=s, external_id=e)
             for (s, e), c in contact_links.items()
         )
         self.accounts_by_key.update(account_links)
@@ -326,9 +347,9 @@ class IdentityResolver:
     def resolve(self, wanted: Sequence[_Wanted]) -> list[Identity | IdentityError]:
         """Each item's account and contact, creating what is missing. Run in a transaction."""
         self._load(wanted)
-        if any(self._needs_creation(w) for w in wanted):
-            # Serialise creation per workspace, then look again: a concurrent batch may
-            # have created the same accounts and contacts meanwhile.
+        if any(self._needs_writes(w) for w in wanted):
+            # Serialise creation and linking per workspace, then look again: a concurrent
+            # batch may have created the same accounts, contacts and links meanwhile.
             Workspace.objects.select_for_update().filter(pk=self.workspace.pk).first()
             self._load(wanted)
             self._create_accounts(wanted)
@@ -352,9 +373,16 @@ class IdentityResolver:
                 results.append(Identity(account_id, contact.pk if contact else None))
         return results
 
-    def _needs_creation(self, w: _Wanted) -> bool:
+    def _needs_writes(self, w: _Wanted) -> bool:
+        """Whether the item's account or contact must be created, or an external id it
+        uses linked (unique per workspace too: two batches must not both insert it)."""
         named_contact = bool(w.contact_key or w.email)
-        return self._account_for(w) is None or (named_contact and self._known_contact(w) is None)
+        return (
+            self._account_for(w) is None
+            or (named_contact and self._known_contact(w) is None)
+            or (w.account_key is not None and w.account_key not in self.accounts_by_key)
+            or (w.contact_key is not None and w.contact_key not in self.contacts_by_key)
+        )
 
 
 def resolve_identities(

@@ -15,12 +15,13 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.event_store import insert_new_events
+from accounts.event_store import AnyOf, insert_new_events, move_first_seen_back
 from accounts.identity import AccountRef, ContactRef, IdentityError, clean_refs, resolve_identities
-from accounts.models import Account, Interaction, MilestoneAchievement
+from accounts.models import Interaction, MilestoneAchievement
 from accounts.rules import RULE_CLIENT_ID_PREFIX
 from journeys.models import Milestone, Touchpoint
 from workspaces.errors import field_error
@@ -229,11 +230,11 @@ class _Ingestion:
         return results, pending
 
     def _mark_stored_duplicates(self, results: list[ItemResult], pending: dict[int, dict]) -> None:
+        client_ids = [data["client_id"] for data in pending.values()]
         stored = set(
-            self.model.objects.filter(
-                workspace=self.workspace,
-                client_id__in=[data["client_id"] for data in pending.values()],
-            ).values_list("client_id", flat=True)
+            self.model.objects.filter(AnyOf(F("client_id"), client_ids), workspace=self.workspace)
+            .order_by()
+            .values_list("client_id", flat=True)
         )
         for index, data in pending.items():
             if data["client_id"] in stored:
@@ -265,19 +266,9 @@ class _Ingestion:
             earliest[account_id] = min(earliest.get(account_id, occurred_at), occurred_at)
         # A concurrent delivery of the same client id loses quietly to the first one.
         insert_new_events(self.model, rows)
-        _update_first_seen(earliest)
+        # Each account's first_seen_at moves back to its earliest new event, if earlier.
+        move_first_seen_back(earliest)
         report.account_ids.update(earliest)
-
-
-def _update_first_seen(earliest: dict[int, datetime]) -> None:
-    """Move each account's first_seen_at back to its earliest new event, if earlier."""
-    accounts = Account.objects.filter(pk__in=earliest).only("first_seen_at")
-    moved = []
-    for account in accounts:
-        if account.first_seen_at is None or earliest[account.pk] < account.first_seen_at:
-            account.first_seen_at = earliest[account.pk]
-            moved.append(account)
-    Account.objects.bulk_update(moved, ["first_seen_at"], batch_size=500)
 
 
 class _InteractionIngestion(_Ingestion):

@@ -115,6 +115,19 @@ def _literal_lists(node: ValueNode, path: str) -> Iterator[tuple[str, int]]:
             stack.extend((field.value, f"{where}.{field.name.value}") for field in value.fields)
 
 
+def _longest_list(value: Any) -> int:
+    """The length of the longest list inside a (JSON) variable value (0 if none)."""
+    longest, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            longest = max(longest, len(item))
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    return longest
+
+
 def _variable_lists(value: Any, path: str) -> Iterator[tuple[str, int]]:
     """(path, length) of every list inside a (JSON) variable value."""
     stack = [(value, path)]
@@ -144,6 +157,8 @@ def _input_limits_rule(
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             for name, value in variables.items():
+                if _longest_list(value) <= max_list:
+                    continue  # the common case, checked without naming every element
                 for path, length in _variable_lists(value, f"${name}"):
                     if length > max_list:
                         self.report_error(_list_too_long(path, length, max_list))

@@ -94,47 +94,57 @@ class AccountMergeInput:
 # which costs more than storing them.
 
 
-def _ref(ref_type, value):
+def _account_ref(value) -> AccountRef | None:
     if value is None:
         return None
-    return ref_type(
-        source=value.get("source") or "",
-        external_id=value.get("externalId") or "",
-        **{
-            name: value.get(name) or ""
-            for name in ("domain", "email", "name")
-            if name in ref_type.__dataclass_fields__
-        },
+    get = value.get
+    return AccountRef(
+        source=get("source") or "",
+        external_id=get("externalId") or "",
+        domain=get("domain") or "",
+        name=get("name") or "",
     )
 
 
-def _event_fields(value) -> dict:
-    return {
-        "client_id": value["clientId"],
-        "occurred_at": value["occurredAt"],
-        "account": _ref(AccountRef, value.get("account")),
-        "contact": _ref(ContactRef, value.get("contact")),
-        "properties": value.get("properties"),
-    }
+def _contact_ref(value) -> ContactRef | None:
+    if value is None:
+        return None
+    get = value.get
+    return ContactRef(
+        source=get("source") or "",
+        external_id=get("externalId") or "",
+        email=get("email") or "",
+        name=get("name") or "",
+    )
 
 
 def _interaction_item(cls, value, context) -> InteractionItem:
+    get = value.get
     return InteractionItem(
+        client_id=value["clientId"],
         touchpoint=value["touchpoint"],
-        source=value.get("source") or "",
-        medium=value.get("medium") or "",
-        campaign=value.get("campaign") or "",
-        cost=value.get("cost"),
-        **_event_fields(value),
+        occurred_at=value["occurredAt"],
+        account=_account_ref(get("account")),
+        contact=_contact_ref(get("contact")),
+        source=get("source") or "",
+        medium=get("medium") or "",
+        campaign=get("campaign") or "",
+        cost=get("cost"),
+        properties=get("properties"),
     )
 
 
 def _achievement_item(cls, value, context) -> AchievementItem:
+    get = value.get
     return AchievementItem(
+        client_id=value["clientId"],
         milestone=value["milestone"],
-        value=value.get("value"),
-        currency=value.get("currency") or "",
-        **_event_fields(value),
+        occurred_at=value["occurredAt"],
+        account=_account_ref(get("account")),
+        contact=_contact_ref(get("contact")),
+        value=get("value"),
+        currency=get("currency") or "",
+        properties=get("properties"),
     )
 
 

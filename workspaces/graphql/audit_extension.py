@@ -21,6 +21,7 @@ GraphQL name) and which rows (the global ids of the node types the mutation retu
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -35,6 +36,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLUnionType,
     OperationType,
+    get_named_type,
 )
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
@@ -83,6 +85,43 @@ def _implements_node(object_type: GraphQLObjectType) -> bool:
     return any(interface.name == "Node" for interface in object_type.interfaces)
 
 
+def _walked_fields(object_type: GraphQLObjectType) -> Iterator[Any]:
+    """The GraphQL types of the fields `object_ids` walks: plain data, not computed."""
+    for field in object_type.fields.values():
+        strawberry_field = field.extensions.get(BACKREF)
+        if strawberry_field is not None and strawberry_field.base_resolver is None:
+            yield field.type
+
+
+@functools.cache
+def _may_hold_ids(object_type: GraphQLObjectType) -> bool:
+    """Whether a value of this type can hold an id `object_ids` would yield: a field of
+    type ID or a node type, found along the fields it walks (a union by all its members).
+    Computed once per type, from the type alone."""
+    seen, pending = {object_type}, [object_type]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, GraphQLScalarType):
+            if current.name == "ID":
+                return True
+            continue
+        if isinstance(current, GraphQLInterfaceType):
+            return True  # its implementations are known to the schema only: assume so
+        if isinstance(current, GraphQLUnionType):
+            children = list(current.types)
+        elif isinstance(current, GraphQLObjectType):
+            if _implements_node(current) and current.extensions.get(BACKREF) is not None:
+                return True
+            children = [get_named_type(t) for t in _walked_fields(current)]
+        else:
+            continue  # enums
+        for child in children:
+            if child not in seen:
+                seen.add(child)
+                pending.append(child)
+    return False
+
+
 def object_ids(
     value: Any, graphql_type: Any, info: GraphQLResolveInfo, depth: int = 0
 ) -> Iterator[str]:
@@ -110,6 +149,8 @@ def object_ids(
         return
     if isinstance(value, models.Model):
         return  # a row without a global id; its relations are not what the mutation changed
+    if not _may_hold_ids(graphql_type):
+        return  # e.g. an ingestion result: a thousand items, not one id among them
     for field in graphql_type.fields.values():
         strawberry_field = field.extensions.get(BACKREF)
         if strawberry_field is None or strawberry_field.base_resolver is not None:
