@@ -218,7 +218,10 @@ class IdentityResolver:
             for source, external_id, account_id in rows.order_by():
                 self.accounts_by_key[(source, external_id)] = account_id
         if domains:
-            rows = Account.objects.filter(AnyOf(F("domain"), domains), workspace=ws)
+            # `exclude(domain="")` lets the database use the partial unique index.
+            rows = Account.objects.filter(AnyOf(F("domain"), domains), workspace=ws).exclude(
+                domain=""
+            )
             self.accounts_by_domain.update(rows.order_by().values_list("domain", "id"))
         if contact_keys:
             rows = ContactExternalId.objects.filter(
@@ -229,7 +232,7 @@ class IdentityResolver:
             for source, external_id, contact_id, account_id in rows.order_by():
                 self.contacts_by_key[(source, external_id)] = _Known(contact_id, account_id)
         if emails:
-            rows = Contact.objects.filter(AnyOf(F("email"), emails), workspace=ws)
+            rows = Contact.objects.filter(AnyOf(F("email"), emails), workspace=ws).exclude(email="")
             for email, contact_id, account_id in rows.order_by().values_list(
                 "email", "id", "account_id"
             ):
@@ -295,6 +298,8 @@ class IdentityResolver:
         for w, account_id in zip(wanted, accounts, strict=True):
             if not (w.contact_key or w.email) or self._known_contact(w) is not None:
                 continue
+            if account_id is None:
+                continue  # the item is rejected: it must leave nothing behind
             marker = ("email", w.email) if w.email else ("key", w.contact_key)
             if marker not in new:
                 new[marker] = Contact(
@@ -304,11 +309,18 @@ class IdentityResolver:
                     name=w.contact_name,
                 )
         created = Contact.objects.bulk_create(list(new.values())) if new else []
+        keyed = {}
         for (kind, value), contact in zip(new, created, strict=True):
             if kind == "email":
                 self.contacts_by_email[value] = contact
             else:
-                self.contacts_by_key[value] = contact
+                keyed[value] = contact
+        # A contact known only by its external id is found again by that id alone.
+        ContactExternalId.objects.bulk_create(
+            ContactExternalId(workspace=self.workspace, contact=c, source=s, external_id=e)
+            for (s, e), c in keyed.items()
+        )
+        self.contacts_by_key.update(keyed)
 
     def _link_external_ids(self, wanted: Sequence[_Wanted], accounts: list[int | None]) -> None:
         """Remember every external id an item used for the account or contact it found."""

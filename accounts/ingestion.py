@@ -131,7 +131,10 @@ def clean_timestamp(value: Any, name: str, *, now: datetime) -> datetime:
     return parsed
 
 
-def clean_amount(value: Any, name: str, *, minimum: Decimal | None = None) -> Decimal | None:
+def clean_amount(
+    value: Any, name: str, *, minimum: Decimal | None = None, digits: int = 14
+) -> Decimal | None:
+    """A decimal rounded half up to cents, below 10^(digits - 2) (the column's room)."""
     if value in (None, ""):
         return None
     if isinstance(value, bool):
@@ -140,11 +143,15 @@ def clean_amount(value: Any, name: str, *, minimum: Decimal | None = None) -> De
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise ItemInvalid(name, f"{value!r} is not a number.") from None
-    if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
-        raise ItemInvalid(name, "Out of range.")
+    if not amount.is_finite() or abs(amount) >= Decimal(10) ** (digits - 2):
+        raise ItemInvalid(name, f"Out of range: below {10 ** (digits - 2):,} is allowed.")
     if minimum is not None and amount < minimum:
         raise ItemInvalid(name, f"Must be at least {minimum}.", "min_value")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _refuse_constant(constant: str):
+    raise ValueError(constant)
 
 
 def clean_properties(value: Any, name: str = "properties") -> dict:
@@ -152,12 +159,16 @@ def clean_properties(value: Any, name: str = "properties") -> dict:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
+            value = json.loads(value, parse_constant=_refuse_constant)
+        except (json.JSONDecodeError, ValueError):
             raise ItemInvalid(name, "Not valid JSON.") from None
     if not isinstance(value, dict):
         raise ItemInvalid(name, "Must be a JSON object.")
-    if len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
+    try:
+        encoded = json.dumps(value, allow_nan=False)
+    except ValueError:  # NaN or Infinity: not JSON, and no database stores them as such
+        raise ItemInvalid(name, "NaN and Infinity are not JSON numbers.") from None
+    if len(encoded) > MAX_PROPERTIES_BYTES:
         raise ItemInvalid(name, f"At most {MAX_PROPERTIES_BYTES} bytes of JSON.", "too_long")
     return value
 
@@ -189,14 +200,16 @@ class _Ingestion:
     def run(self, items: Sequence) -> IngestReport:
         if len(items) > MAX_BATCH:
             raise field_error("items", f"At most {MAX_BATCH} items a call.", "too_many")
-        keys = {getattr(item, self.catalogue_field) for item in items}
+        keys = {
+            key.strip()
+            for key in (getattr(item, self.catalogue_field) for item in items)
+            if isinstance(key, str)
+        }
         catalogue = {
             row.key: row
-            for row in self.catalogue.objects.filter(
-                workspace=self.workspace, key__in=[k for k in keys if isinstance(k, str)]
-            )
+            for row in self.catalogue.objects.filter(workspace=self.workspace, key__in=keys)
         }
-        results, pending = self._validate(items, catalogue)
+        results, pending, repeats = self._validate(items, catalogue)
         self._mark_stored_duplicates(results, pending)
         pending = {
             i: data for i, data in pending.items() if results[i].status is ItemStatus.ACCEPTED
@@ -205,10 +218,22 @@ class _Ingestion:
         if pending:
             with transaction.atomic():
                 self._store(report, pending)
+        for index, first in repeats.items():
+            if results[first].status is ItemStatus.REJECTED:
+                results[index].status = ItemStatus.REJECTED
+                results[index].errors = [
+                    ItemError(
+                        "clientId",
+                        f"Repeats item {first} of this batch, which was rejected.",
+                        "repeat_of_rejected",
+                    )
+                ]
         return report
 
-    def _validate(self, items, catalogue) -> tuple[list[ItemResult], dict[int, dict]]:
-        results, pending, seen = [], {}, set()
+    def _validate(self, items, catalogue):
+        """Each item's result so far, the valid items to store, and repeats of a client id
+        within the batch (index -> index of its first occurrence)."""
+        results, pending, first_seen, repeats = [], {}, {}, {}
         for index, item in enumerate(items):
             result = ItemResult(index, item.client_id if isinstance(item.client_id, str) else None)
             results.append(result)
@@ -222,12 +247,13 @@ class _Ingestion:
                 result.status = ItemStatus.REJECTED
                 result.errors = [ItemError(error.field, error.message, error.code)]
                 continue
-            if data["client_id"] in seen:
+            if data["client_id"] in first_seen:
                 result.status = ItemStatus.DUPLICATE
+                repeats[index] = first_seen[data["client_id"]]
                 continue
-            seen.add(data["client_id"])
+            first_seen[data["client_id"]] = index
             pending[index] = data
-        return results, pending
+        return results, pending, repeats
 
     def _mark_stored_duplicates(self, results: list[ItemResult], pending: dict[int, dict]) -> None:
         client_ids = [data["client_id"] for data in pending.values()]
@@ -287,7 +313,7 @@ class _InteractionIngestion(_Ingestion):
             "source": clean_text(item.source, "source", 100),
             "medium": clean_text(item.medium, "medium", 100),
             "campaign": clean_text(item.campaign, "campaign", 200),
-            "cost": clean_amount(item.cost, "cost", minimum=Decimal(0)),
+            "cost": clean_amount(item.cost, "cost", minimum=Decimal(0), digits=12),
             "properties": clean_properties(item.properties),
         }
 

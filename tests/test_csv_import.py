@@ -146,11 +146,6 @@ def test_a_good_file_is_stored_row_for_row(tmp_path, workspace, catalogue):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity.py bug: a contact created from contact.source + contact.externalId alone "
-    "gets no ContactExternalId row, so the next batch creates the same contact again",
-)
 def test_a_contact_named_only_by_external_id_is_found_again(tmp_path, workspace, catalogue):
     contact = {"contact_source": "hubspot", "contact_external_id": "c-7"}
     path = write_csv(tmp_path / "data.csv", [interaction("c1", **contact)])

@@ -447,3 +447,45 @@ def test_ingestion_queries_do_not_grow_with_the_batch(workspace, catalogue):
     few, many = queries(5, 0), queries(200, 1000)
     assert few <= 20
     assert many - few < 10
+
+
+def test_a_contact_named_only_by_external_id_is_found_again(workspace, catalogue):
+    contact = ContactRef(source="crm", external_id="c-42")
+    for n in (1, 2):
+        interactions_ingest(workspace=workspace, items=[item(n, contact=contact)])
+    assert Contact.objects.count() == 1
+    assert ContactExternalId.objects.get().external_id == "c-42"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"cost": "10000000000"}, "cost"),  # the cost column holds 12 digits with 2 decimals
+        ({"properties": '{"x": NaN}'}, "properties"),
+        ({"properties": {"x": float("inf")}}, "properties"),
+    ],
+)
+def test_values_the_database_cannot_hold_are_rejected(workspace, catalogue, fields, field):
+    report = interactions_ingest(workspace=workspace, items=[item(1, **fields)])
+    assert errors(report) == [(0, field, "invalid")]
+    assert not Interaction.objects.exists()
+
+
+def test_catalogue_keys_are_trimmed(workspace, catalogue):
+    report = interactions_ingest(workspace=workspace, items=[item(1, touchpoint=" webinar ")])
+    assert statuses(report) == ["accepted"]
+
+
+def test_a_repeat_of_a_rejected_item_is_rejected_not_a_duplicate(workspace, catalogue):
+    free_mail_only = {"account": None, "contact": ContactRef(email="joe@gmail.com")}
+    report = interactions_ingest(
+        workspace=workspace, items=[item(1, **free_mail_only), item(1, **free_mail_only)]
+    )
+    assert statuses(report) == ["rejected", "rejected"]
+    assert errors(report) == [
+        (0, "account", "unknown_account"),
+        (1, "clientId", "repeat_of_rejected"),
+    ]
+    # A rejected item leaves nothing behind: no account, no contact.
+    assert not Contact.objects.exists()
+    assert not Account.objects.exists()
