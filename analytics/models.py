@@ -12,6 +12,10 @@ from workspaces.models import WorkspaceScopedModel
 
 class ReportKind(models.TextChoices):
     ATTRIBUTION = "attribution", "Multi-touch attribution"
+    RETENTION = "retention", "Retention cohorts"
+    FUNNEL = "funnel", "Stage funnel"
+    PATHS = "paths", "Paths"
+    MAP_FIT = "map_fit", "Map fit"
 
 
 class ReportDefinition(WorkspaceScopedModel):

@@ -35,6 +35,10 @@ class KindSpec:
 
 _SPECS = {
     ReportKind.ATTRIBUTION: "analytics.attribution.report.SPEC",
+    ReportKind.RETENTION: "analytics.retention.report.SPEC",
+    ReportKind.FUNNEL: "analytics.funnel.report.SPEC",
+    ReportKind.PATHS: "analytics.paths.report.SPEC",
+    ReportKind.MAP_FIT: "analytics.map_fit.report.SPEC",
 }
 
 

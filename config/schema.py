@@ -11,7 +11,11 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from accounts.graphql.mutations import AccountsMutation
 from accounts.graphql.scalars import SCALARS as ACCOUNT_SCALARS
 from accounts.graphql.schema import AccountsQuery
+from analytics.graphql.funnel import FunnelReportMutation
+from analytics.graphql.map_fit import MapFitReportMutation
 from analytics.graphql.mutations import AnalyticsMutation
+from analytics.graphql.paths import PathsReportMutation
+from analytics.graphql.retention import RetentionReportMutation
 from analytics.graphql.schema import AnalyticsQuery
 from config.limits import graphql_limits, is_unexpected
 from journeys.graphql.mutations import JourneysMutation
@@ -33,7 +37,15 @@ class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQue
 
 @strawberry.type
 class Mutation(
-    SessionMutation, TokensMutation, JourneysMutation, AccountsMutation, AnalyticsMutation
+    SessionMutation,
+    TokensMutation,
+    JourneysMutation,
+    AccountsMutation,
+    AnalyticsMutation,
+    PathsReportMutation,
+    FunnelReportMutation,
+    MapFitReportMutation,
+    RetentionReportMutation,
 ):
     pass
 

@@ -7,7 +7,7 @@ they need instead of parsing a blob.
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -37,6 +37,12 @@ from analytics.graphql.filters import (
 from journeys.graphql.types import TouchpointType
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
+
+if TYPE_CHECKING:
+    from analytics.graphql.funnel import FunnelResult
+    from analytics.graphql.map_fit import MapFitResult
+    from analytics.graphql.paths import PathsResult
+    from analytics.graphql.retention import RetentionResult
 
 # Attribution parameters, typed ------------------------------------------------------------
 
@@ -260,6 +266,53 @@ class ReportType(WorkspaceNode):
         ):
             return None
         return AttributionResult.of(root.result)
+
+    # The other kinds' results, each built by its own module (imported here, not at the
+    # top, since those modules name ReportType as their mutations' result).
+
+    @strawberry_django.field(
+        only=["kind", "status", "result"],
+        description="The result, once a paths report has succeeded; null otherwise.",
+    )
+    def paths(
+        self, root: models.Report
+    ) -> Annotated["PathsResult", strawberry.lazy("analytics.graphql.paths")] | None:
+        from analytics.graphql.paths import PathsResult
+
+        return PathsResult.from_report(root)
+
+    @strawberry_django.field(
+        only=["kind", "status", "result"],
+        description="The result, once a stage funnel report has succeeded; null otherwise.",
+    )
+    def funnel(
+        self, root: models.Report
+    ) -> Annotated["FunnelResult", strawberry.lazy("analytics.graphql.funnel")] | None:
+        from analytics.graphql.funnel import FunnelResult
+
+        return FunnelResult.from_report(root)
+
+    @strawberry_django.field(
+        only=["kind", "status", "result"],
+        description="The result, once a map fit report has succeeded; null otherwise.",
+    )
+    def map_fit(
+        self, root: models.Report
+    ) -> Annotated["MapFitResult", strawberry.lazy("analytics.graphql.map_fit")] | None:
+        from analytics.graphql.map_fit import MapFitResult
+
+        return MapFitResult.from_report(root)
+
+    @strawberry_django.field(
+        only=["kind", "status", "result"],
+        description="The result, once a retention report has succeeded; null otherwise.",
+    )
+    def retention(
+        self, root: models.Report
+    ) -> Annotated["RetentionResult", strawberry.lazy("analytics.graphql.retention")] | None:
+        from analytics.graphql.retention import RetentionResult
+
+        return RetentionResult.from_report(root)
 
 
 @strawberry_django.type(

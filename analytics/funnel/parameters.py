@@ -1,0 +1,85 @@
+"""The parameters of a funnel report: checked, completed with defaults, stored.
+
+The journey map is named by the key of the persona whose *published* map it is (a
+persona has at most one): keys are what report parameters use everywhere (see
+analytics/graphql/inputs.py), and a saved definition keeps following the persona's map
+when a new version of it is published.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+
+from journeys.models import JourneyMap, Persona
+from workspaces.models import Workspace
+
+DEFAULTS: dict[str, Any] = {
+    "map_persona": None,  # required
+    "stall_days": 90,
+    "as_of": None,  # None: the report's data cut-off
+    "by_persona": False,
+}
+CAMEL = {
+    "map_persona": "mapPersona",
+    "stall_days": "stallDays",
+    "as_of": "asOf",
+    "by_persona": "byPersona",
+}
+
+
+def published_map(workspace: Workspace, persona_key: str) -> JourneyMap | None:
+    return (
+        JourneyMap.objects.filter(
+            workspace=workspace,
+            persona__key=persona_key,
+            status=JourneyMap.Status.PUBLISHED,
+        )
+        .select_related("persona")
+        .first()
+    )
+
+
+def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any]:
+    """Complete parameters, or a ValidationError naming each bad field (camelCase)."""
+    errors: dict[str, list[ValidationError]] = {}
+
+    def add(field: str, message: str, code: str = "invalid") -> None:
+        errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+    for name in sorted(set(raw) - set(DEFAULTS)):
+        add(name, "Not a parameter of funnel reports.")
+    p = DEFAULTS | {name: value for name, value in raw.items() if value is not None}
+
+    key = p["map_persona"]
+    if not isinstance(key, str) or not key:
+        add("mapPersona", "Give the key of the persona whose published map to use.", "required")
+    elif not Persona.objects.filter(workspace=workspace, key=key).exists():
+        add("mapPersona", f"Unknown persona key {key!r}.", "not_found")
+    elif published_map(workspace, key) is None:
+        add("mapPersona", f"Persona {key!r} has no published journey map.", "not_published")
+
+    stall = p["stall_days"]
+    if isinstance(stall, bool) or not isinstance(stall, int) or not 1 <= stall <= 3650:
+        add("stallDays", "A whole number of days from 1 to 3650.")
+
+    as_of = p["as_of"]
+    if as_of is not None:
+        parsed = as_of if isinstance(as_of, datetime) else parse_datetime(str(as_of))
+        if parsed is None or parsed.tzinfo is None:
+            add("asOf", "An ISO 8601 date-time with a UTC offset.")
+        else:
+            as_of = parsed.isoformat()
+
+    if not isinstance(p["by_persona"], bool):
+        add("byPersona", "true or false.")
+
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "map_persona": key,
+        "stall_days": stall,
+        "as_of": as_of,
+        "by_persona": p["by_persona"],
+    }
