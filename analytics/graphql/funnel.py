@@ -4,7 +4,6 @@ The lead mounts `FunnelReportMutation` in the schema and adds a `Report.funnel` 
 that returns `FunnelResult.from_report(report)`.
 """
 
-import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from strawberry.types import Info
 
 from analytics import models, runner
+from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.graphql.types import ReportType
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
@@ -27,7 +27,7 @@ UNSET = strawberry.UNSET
     "of the persona whose published map it is; the other fields are optional and take "
     "their defaults when left out (or null)."
 )
-class FunnelReportInput:
+class FunnelReportInput(ReportParametersInput):
     map_persona: str = strawberry.field(
         description="Key of the persona whose PUBLISHED journey map gives the stages. A "
         "persona without a published map is a field error (not_published)."
@@ -47,17 +47,6 @@ class FunnelReportInput:
         default=UNSET,
         description="Also give the stages per persona of the accounts. Default: false.",
     )
-
-    def to_parameters(self) -> dict[str, Any]:
-        """The parameters given, by their stored (snake_case) names; left-out and null
-        fields are left out, so they take their defaults."""
-        out = {}
-        for item in dataclasses.fields(self):
-            value = getattr(self, item.name)
-            if value in (UNSET, None):
-                continue
-            out[item.name] = value.isoformat() if isinstance(value, datetime) else value
-        return out
 
 
 @strawberry.type(description="One stage of a funnel: who entered, advanced, stalled, churned.")

@@ -8,11 +8,8 @@ have is a field error (`not_found`), the same answer a key of another workspace 
 Rows that a mutation changes (spend, definitions) are named by global id, as everywhere.
 """
 
-import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -24,26 +21,16 @@ from analytics.graphql.enums import (
     PositionPreset,
     ReportSchedule,
 )
+from analytics.graphql.report_inputs import ReportParametersInput
 
 UNSET = strawberry.UNSET
-
-
-def _plain(value: Any) -> Any:
-    """A GraphQL value as stored in JSON: enums by value, date-times in ISO 8601."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 @strawberry.input(
     description="Parameters of an attribution report. Every field is optional: left out "
     "(or null), it takes its default. Milestones and the persona are named by key."
 )
-class AttributionReportInput:
+class AttributionReportInput(ReportParametersInput):
     models: list[AttributionModel] | None = strawberry.field(
         default=UNSET, description="The models to compute. Default: all."
     )
@@ -99,15 +86,6 @@ class AttributionReportInput:
     markov_state: MarkovState | None = strawberry.field(
         default=UNSET, description="What a state of the Markov chain is. Default: CHANNEL."
     )
-
-    def to_parameters(self) -> dict[str, Any]:
-        """The parameters given, by their stored (snake_case) names; left-out and null
-        fields are left out, so they take their defaults."""
-        return {
-            item.name: _plain(getattr(self, item.name))
-            for item in dataclasses.fields(self)
-            if getattr(self, item.name) not in (UNSET, None)
-        }
 
 
 @strawberry.input

@@ -13,6 +13,7 @@ from strawberry import UNSET, relay
 from strawberry.types import Info
 
 from analytics import models, runner
+from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.graphql.types import ReportType
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
@@ -23,7 +24,7 @@ from workspaces.graphql.permissions import requires
     description="Parameters of a map fit report: a published journey map against the "
     "accounts of its persona. Left-out (or null) optional fields take their defaults."
 )
-class MapFitReportInput:
+class MapFitReportInput(ReportParametersInput):
     journey_map: relay.GlobalID = strawberry.field(
         description="The published journey map to fit (other maps are refused)."
     )
@@ -40,18 +41,6 @@ class MapFitReportInput:
         description="Days without activity or advancing after which an account in a stage "
         "counts as stalled (1 to 3650). Default: 90.",
     )
-
-    def to_parameters(self) -> dict[str, Any]:
-        """The parameters given, by their stored (snake_case) names; left-out and null
-        fields are left out, so they take their defaults."""
-        out: dict[str, Any] = {"journey_map": str(self.journey_map)}
-        for name in ("period_from", "period_to"):
-            value = getattr(self, name)
-            if value not in (UNSET, None):
-                out[name] = value.isoformat()
-        if self.stall_days not in (UNSET, None):
-            out["stall_days"] = self.stall_days
-        return out
 
 
 @strawberry.type(name="MapFitStage", description="A stage of the fitted map.")

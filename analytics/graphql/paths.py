@@ -4,7 +4,6 @@ The result is stored as JSON (analytics/paths/report.py documents its shape);
 `PathsResult.from_report` reads it into the types below. ReportType is imported lazily,
 so that analytics/graphql/types.py may import this module for its `paths` field."""
 
-import dataclasses
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,6 +13,7 @@ import strawberry_django
 from strawberry.types import Info
 
 from analytics import models, runner
+from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.paths.parameters import STATES
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
@@ -31,19 +31,11 @@ PathsState = strawberry.enum(
 )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 @strawberry.input(
     description="Parameters of a paths report. Every field is optional: left out (or "
     "null), it takes its default. Milestones and touchpoints are named by key."
 )
-class PathsReportInput:
+class PathsReportInput(ReportParametersInput):
     state: PathsState | None = strawberry.field(
         default=UNSET, description="What a state of a path is. Default: TOUCHPOINT."
     )
@@ -81,15 +73,6 @@ class PathsReportInput:
     conversions_to: datetime | None = strawberry.field(
         default=UNSET, description="Only conversions at or before this time. Default: all."
     )
-
-    def to_parameters(self) -> dict[str, Any]:
-        """The parameters given, by their stored (snake_case) names; left-out and null
-        fields are left out, so they take their defaults."""
-        return {
-            item.name: _plain(getattr(self, item.name))
-            for item in dataclasses.fields(self)
-            if getattr(self, item.name) not in (UNSET, None)
-        }
 
 
 @strawberry.type(description="What a paths report covered.")

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from strawberry.types import Info
 
 from analytics import models, runner
+from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.retention import parameters
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
@@ -49,19 +50,11 @@ RetentionBreakdown = _enum(
 )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 @strawberry.input(
     description="Parameters of a retention report. Every field is optional: left out (or "
     "null), it takes its default. Milestones, touchpoints and the persona are named by key."
 )
-class RetentionReportInput:
+class RetentionReportInput(ReportParametersInput):
     start_milestone: str | None = strawberry.field(
         default=UNSET,
         description="Key of the milestone whose first achievement puts an account in a "
@@ -99,26 +92,6 @@ class RetentionReportInput:
         description="Key of a milestone (e.g. a renewal) whose value is summed per cohort "
         "and period. Default: none.",
     )
-
-    def to_parameters(self) -> dict[str, Any]:
-        """The parameters given, by their stored (snake_case) names; left-out and null
-        fields are left out, so they take their defaults."""
-        names = (
-            "start_milestone",
-            "activity",
-            "activity_keys",
-            "period",
-            "periods",
-            "as_of",
-            "persona",
-            "breakdown",
-            "value_milestone",
-        )
-        return {
-            name: _plain(getattr(self, name))
-            for name in names
-            if getattr(self, name) not in (UNSET, None)
-        }
 
 
 @strawberry.type(description="One cohort: the accounts that first started in one period.")
