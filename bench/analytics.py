@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -160,20 +158,8 @@ def child(workspace_id: int, kind: str, parameters: dict) -> int:
 def measure(workspace_id: int, kind: str, parameters: dict, env: dict, timeout: float) -> dict:
     argv = [sys.executable, __file__, "--child", kind, "--parameters", json.dumps(parameters)]
     argv += ["--workspace", str(workspace_id)]
-    try:
-        done = subprocess.run(
-            argv, env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout
-        )
-        out, timed_out, code, err = done.stdout, False, done.returncode, done.stderr
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        timed_out, code, err = True, None, ""
-    if code not in (0, None):
-        raise RuntimeError(f"child failed ({code}):\n{err[-3000:]}")
-    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    timed = [line for line in lines if line["kind"] == "timed"]
-    traced = [line for line in lines if line["kind"] == "traced"]
-    base = [line for line in lines if line["kind"] == "base"]
+    lines, timed_out = attribution.run_child(argv, env, timeout)
+    timed, traced, base = lines["timed"], lines["traced"], lines["base"]
     return {
         "timed_out": timed_out,
         "calls": [t["seconds"] for t in timed],

@@ -527,9 +527,9 @@ def child(workspace_id: int, parameters: dict) -> int:
     return 0
 
 
-def measure(workspace_id: int, parameters: dict, env: dict, timeout: float) -> dict:
-    argv = [sys.executable, __file__, "--child", json.dumps(parameters)]
-    argv += ["--workspace", str(workspace_id)]
+def run_child(argv: list[str], env: dict, timeout: float) -> tuple[dict[str, list], bool]:
+    """Run a measuring child process; its JSON lines grouped by kind, and whether it timed
+    out. bench/analytics.py measures its analyses with this too."""
     try:
         done = subprocess.run(
             argv, env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout
@@ -540,10 +540,19 @@ def measure(workspace_id: int, parameters: dict, env: dict, timeout: float) -> d
         timed_out, code, err = True, None, ""
     if code not in (0, None):
         raise RuntimeError(f"child failed ({code}):\n{err[-3000:]}")
-    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    timed = [line for line in lines if line["kind"] == "timed"]
-    traced = [line for line in lines if line["kind"] == "traced"]
-    base = [line for line in lines if line["kind"] == "base"]
+    lines: dict[str, list] = {"timed": [], "traced": [], "base": []}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            lines.setdefault(record["kind"], []).append(record)
+    return lines, timed_out
+
+
+def measure(workspace_id: int, parameters: dict, env: dict, timeout: float) -> dict:
+    argv = [sys.executable, __file__, "--child", json.dumps(parameters)]
+    argv += ["--workspace", str(workspace_id)]
+    lines, timed_out = run_child(argv, env, timeout)
+    timed, traced, base = lines["timed"], lines["traced"], lines["base"]
     return {
         "timed_out": timed_out,
         "calls": [t["seconds"] for t in timed],
