@@ -1,6 +1,7 @@
-"""What each report kind provides to the runner: parameter checks and the computation."""
+"""What each report kind provides: parameter checks, the computation, its chart and its
+rows as a table (CSV)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,10 @@ class KindSpec:
     parse: Callable[[Workspace, dict[str, Any]], dict[str, Any]]
     # Computes the JSON result. Must read only data received up to context.cutoff.
     compute: Callable[[RunContext], dict[str, Any]]
+    # The Vega-Lite spec (a dict) of the result's chart (analytics/<kind>/chart.py).
+    chart: Callable[[dict[str, Any]], dict[str, Any]]
+    # The result as a table: the column names, then one row per result row.
+    table: Callable[[dict[str, Any]], tuple[list[str], Iterable[list[Any]]]]
 
 
 _SPECS = {

@@ -29,14 +29,40 @@ report has a row with 0 conversions. "removal_effects" is on the markov entry on
 docs/attribution.md defines everything.
 """
 
+from analytics.attribution.chart import chart
 from analytics.attribution.compute import compute_attribution
 from analytics.attribution.parameters import parse_parameters
 from analytics.models import ReportKind
 from analytics.registry import KindSpec
+
+COLUMNS = [
+    "model",
+    "dimension",
+    "key",
+    "label",
+    "conversions",
+    "value",
+    "touches",
+    "spend",
+    "cost_per_conversion",
+    "roi",
+]
+
+
+def table(result: dict) -> tuple[list[str], list[list]]:
+    """One row per credited row of each model."""
+    return COLUMNS, [
+        [entry["model"], *(row.get(column) for column in COLUMNS[1:])]
+        for entry in result["models"]
+        for row in entry["rows"]
+    ]
+
 
 SPEC = KindSpec(
     kind=ReportKind.ATTRIBUTION,
     version="attribution-1",
     parse=parse_parameters,
     compute=compute_attribution,
+    chart=chart,
+    table=table,
 )

@@ -28,14 +28,47 @@ The result (JSON, stored on the Report) reads:
 docs/analytics/funnel.md defines every number.
 """
 
+from analytics.funnel.chart import chart
 from analytics.funnel.compute import compute_funnel
 from analytics.funnel.parameters import parse_parameters
 from analytics.models import ReportKind
 from analytics.registry import KindSpec
+
+STAGE_COLUMNS = [
+    "position",
+    "stage_id",
+    "name",
+    "entered",
+    "advanced",
+    "in_stage",
+    "conversion_rate",
+    "skipped",
+    "median_days",
+    "p90_days",
+    "timed",
+    "stalled",
+    "churned",
+    "value_lost",
+]
+
+
+def table(result: dict) -> tuple[list[str], list[list]]:
+    """One row per stage, for all accounts (persona "") and then per persona."""
+    groups = [("", result["stages"])] + [
+        (group["persona"] or "(no persona)", group["stages"]) for group in result["personas"]
+    ]
+    return ["persona", *STAGE_COLUMNS], [
+        [persona, *(stage.get(column) for column in STAGE_COLUMNS)]
+        for persona, stages in groups
+        for stage in stages
+    ]
+
 
 SPEC = KindSpec(
     kind=ReportKind.FUNNEL,
     version="funnel-1",
     parse=parse_parameters,
     compute=compute_funnel,
+    chart=chart,
+    table=table,
 )

@@ -27,14 +27,58 @@ end or the data cut-off, whichever is earlier. docs/analytics/map_fit.md defines
 output.
 """
 
+from analytics.map_fit.chart import chart
 from analytics.map_fit.compute import compute_map_fit
 from analytics.map_fit.parameters import parse_parameters
 from analytics.models import ReportKind
 from analytics.registry import KindSpec
+
+COLUMNS = [
+    "finding",
+    "stage_position",
+    "stage_name",
+    "touchpoint_key",
+    "touchpoint_name",
+    "channel",
+    "interactions",
+    "accounts",
+    "reached_stage_position",
+    "reached_stage_name",
+    "reached_later",
+    "emotion_score",
+    "entered",
+    "stalled",
+    "stall_rate",
+]
+
+
+def _row(finding: str, row: dict) -> list:
+    values = {"finding": finding, **row}
+    if finding == "unused":
+        values["interactions"] = row["interactions_elsewhere"]
+    if finding == "out_of_order":
+        values["stage_position"] = row["expected_stage_position"]
+        values["stage_name"] = row["expected_stage_name"]
+    return [values.get(column) for column in COLUMNS]
+
+
+def table(result: dict) -> tuple[list[str], list[list]]:
+    """One row per finding: each stage, each off-map and each unused touchpoint, each
+    stage reached out of order (`interactions` of an unused one: those elsewhere)."""
+    sections = (
+        ("stages", "stage"),
+        ("off_map", "off_map"),
+        ("unused", "unused"),
+        ("out_of_order", "out_of_order"),
+    )
+    return COLUMNS, [_row(finding, row) for key, finding in sections for row in result[key]]
+
 
 SPEC = KindSpec(
     kind=ReportKind.MAP_FIT,
     version="map_fit-1",
     parse=parse_parameters,
     compute=compute_map_fit,
+    chart=chart,
+    table=table,
 )

@@ -31,13 +31,40 @@ docs/analytics/paths.md defines everything.
 """
 
 from analytics.models import ReportKind
+from analytics.paths.chart import chart
 from analytics.paths.compute import compute_paths
 from analytics.paths.parameters import parse_parameters
 from analytics.registry import KindSpec
+
+COLUMNS = [
+    "path",
+    "labels",
+    "length",
+    "conversions",
+    "non_converting",
+    "journeys",
+    "conversion_rate",
+    "value",
+]
+
+
+def table(result: dict) -> tuple[list[str], list[list]]:
+    """One row per top path; the states joined by " > "."""
+    return COLUMNS, [
+        [
+            " > ".join(row["path"]),
+            " > ".join(row["labels"]),
+            *(row[column] for column in COLUMNS[2:]),
+        ]
+        for row in result["paths"]
+    ]
+
 
 SPEC = KindSpec(
     kind=ReportKind.PATHS,
     version="paths-1",
     parse=parse_parameters,
     compute=compute_paths,
+    chart=chart,
+    table=table,
 )

@@ -32,12 +32,39 @@ docs/analytics/retention.md defines everything.
 
 from analytics.models import ReportKind
 from analytics.registry import KindSpec
+from analytics.retention.chart import chart
 from analytics.retention.compute import compute_retention
 from analytics.retention.parameters import parse_parameters
+
+COLUMNS = ["group", "cohort_start", "cohort_size", "period", "retained", "rate", "value"]
+
+
+def table(result: dict) -> tuple[list[str], list[list]]:
+    """One row per cohort and period k (0 is the start period)."""
+    rows = []
+    for cohort in result["cohorts"]:
+        values = cohort.get("values") or []
+        for k, retained in enumerate(cohort["retained"]):
+            value = values[k] if k < len(values) else None
+            rows.append(
+                [
+                    cohort["group"],
+                    cohort["start"],
+                    cohort["size"],
+                    k,
+                    retained,
+                    cohort["rates"][k],
+                    value,
+                ]
+            )
+    return COLUMNS, rows
+
 
 SPEC = KindSpec(
     kind=ReportKind.RETENTION,
     version="retention-1",
     parse=parse_parameters,
     compute=compute_retention,
+    chart=chart,
+    table=table,
 )
