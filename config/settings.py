@@ -190,6 +190,9 @@ API_TOKEN_LAST_USED_INTERVAL_SECONDS = 60
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER") or None
 
 GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", default=DEBUG)
+
+# Builds the measured overlay of a map picture (analytics reads reports; journeys draws).
+JOURNEY_MAP_OVERLAY = "analytics.overlay.map_overlay"
 # Introspection (and "Did you mean" hints) is on in development, or with GraphiQL, which
 # needs it; off otherwise. Read per request.
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", default=DEBUG or GRAPHQL_GRAPHIQL)
