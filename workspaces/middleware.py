@@ -7,6 +7,7 @@ from django.utils.functional import SimpleLazyObject
 from workspaces.access import Access, resolve_session_access, token_access
 from workspaces.token_services import api_token_authenticate
 
+EXPORTS_PREFIX = "/exports/"  # downloads beside the API (workspaces/http.py)
 INVALID_TOKEN_MESSAGE = (
     "Invalid, expired or revoked API token; send it as 'Authorization: Bearer <token>'."
 )
@@ -37,8 +38,9 @@ def unauthorized() -> JsonResponse:
 class WorkspaceAccessMiddleware:
     """Attach `request.access`: who calls the API and in which workspace.
 
-    API requests with `Authorization: Bearer <token>` act as the token: no cookies, no
-    CSRF, the token's workspace; a bad token is marked rejected, and the GraphQL view
+    API requests (/graphql/ and the downloads under /exports/) with
+    `Authorization: Bearer <token>` act as the token: no cookies, no CSRF, the token's
+    workspace; a bad token is marked rejected, and the GraphQL view
     gives every one the same HTTP 401. Other requests act as the session user, resolved
     on first use.
     """
@@ -51,7 +53,8 @@ class WorkspaceAccessMiddleware:
         if self.api_path is None:
             self.api_path = reverse("graphql")
         authorization = request.headers.get("Authorization")
-        if authorization is not None and request.path_info == self.api_path:
+        api = request.path_info == self.api_path or request.path_info.startswith(EXPORTS_PREFIX)
+        if authorization is not None and api:
             scheme, _, raw = authorization.partition(" ")
             token = None
             if scheme.lower() == "bearer":

@@ -17,6 +17,7 @@ from strawberry import auto
 from strawberry_django.relay import DjangoListConnection
 
 from analytics import models
+from analytics.charts import report_chart
 from analytics.graphql.enums import (
     AttributionDimension,
     AttributionModel,
@@ -34,6 +35,7 @@ from analytics.graphql.filters import (
     SpendFilter,
     SpendOrder,
 )
+from journeys.graphql.pictures import Picture, PictureFormat
 from journeys.graphql.types import TouchpointType
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
@@ -266,6 +268,24 @@ class ReportType(WorkspaceNode):
         ):
             return None
         return AttributionResult.of(root.result)
+
+    @strawberry_django.field(
+        only=["id", "kind", "status", "result"],
+        description="The result drawn as a chart, once the report has succeeded; null "
+        "otherwise. Attribution: credit per model and dimension; retention: cohort heatmap "
+        "and average curve; funnel: stage bars with conversion; paths: Sankey of "
+        "transitions; map fit: designed emotion against observed stalls, off-map use.",
+    )
+    def chart(
+        self,
+        root: models.Report,
+        format: Annotated[
+            PictureFormat, strawberry.argument(description="SVG, PNG or PDF.")
+        ] = PictureFormat.SVG,
+    ) -> Picture | None:
+        if root.status != models.Report.Status.SUCCEEDED or root.result is None:
+            return None
+        return Picture.of(report_chart(root, format.format), format)
 
     # The other kinds' results, each built by its own module (imported here, not at the
     # top, since those modules name ReportType as their mutations' result).

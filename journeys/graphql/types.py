@@ -1,10 +1,12 @@
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 import strawberry_django
 from strawberry import auto
 from strawberry.scalars import JSON
+from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from journeys import models
@@ -21,8 +23,11 @@ from journeys.graphql.filters import (
     TouchpointFilter,
     TouchpointOrder,
 )
+from journeys.graphql.pictures import Picture, PictureFormat
+from journeys.pictures import map_picture
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
+from workspaces.graphql.permissions import AccessDenied, get_access, requires
 
 
 @strawberry_django.type(
@@ -153,6 +158,31 @@ class JourneyMapType(WorkspaceNode):
     created_at: auto
     updated_at: auto
     stages: list[StageType] = strawberry_django.field(description="The stages, in order.")
+
+    @strawberry_django.field(
+        only=["id", "workspace_id", "name", "status", "persona_id"],
+        select_related=["persona"],
+        extensions=requires(Scope.JOURNEYS_READ),
+        description="The map drawn as on the admin's canvas: stages as columns, lanes as "
+        "rows, the emotion curve. With overlay, the measures of the latest stage funnel and "
+        "map fit reports too (needs analytics:read).",
+    )
+    def picture(
+        self,
+        root: models.JourneyMap,
+        info: Info,
+        format: Annotated[
+            PictureFormat, strawberry.argument(description="SVG, PNG or PDF.")
+        ] = PictureFormat.SVG,
+        overlay: Annotated[
+            bool, strawberry.argument(description="Add what accounts really did, per stage.")
+        ] = False,
+    ) -> Picture:
+        if overlay:
+            denial = get_access(info).denial(Scope.ANALYTICS_READ)
+            if denial is not None:
+                raise AccessDenied(denial, Scope.ANALYTICS_READ)
+        return Picture.of(map_picture(root, format.format, overlay=overlay), format)
 
 
 PersonaConnection = DjangoListConnection[PersonaType]
