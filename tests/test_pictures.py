@@ -66,8 +66,10 @@ def test_the_svg_holds_every_stage_touchpoint_and_emotion_point(viewer, journey_
     assert (picture["format"], picture["mediaType"]) == ("SVG", "image/svg+xml")
     svg = picture["data"]
     lines = texts(svg)
-    assert ["1. Awareness", "2. Evaluation &amp; trial", "3. Advocacy"] <= [
-        line for line in lines if line[:2] in ("1.", "2.", "3.")
+    assert [line for line in lines if line[:2] in ("1.", "2.", "3.")] >= [
+        "1. Awareness",
+        "2. Evaluation &amp; trial",
+        "3. Advocacy",
     ]
     for name in ("Blog", "Webinar", "Demo", "G2 review", "Review left"):
         assert name in lines
