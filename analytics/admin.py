@@ -11,12 +11,16 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from analytics import runner, services
+from analytics.charts import ChartUnavailable, report_chart
 from analytics.models import Report, ReportDefinition, Spend
+from analytics.views import csv_response
+from journeys.pictures import PictureFormat
 from workspaces.admin_scoping import (
     ServiceErrorsAdminMixin,
     WorkspaceRowForm,
@@ -64,24 +68,32 @@ class ReportAdmin(WorkspaceScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("error", "definition__name")
     date_hierarchy = "created_at"
     actions = ("run_again",)
-    fields = (
-        "workspace",
-        "kind",
-        "status",
-        "progress",
-        "definition",
-        "requested_by",
-        "parameters_json",
-        "error",
-        "data_cutoff",
-        "code_version",
-        "attempts",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "result_json",
+    fieldsets = (
+        (None, {"fields": ("chart", "downloads")}),
+        (
+            None,
+            {
+                "fields": (
+                    "workspace",
+                    "kind",
+                    "status",
+                    "progress",
+                    "definition",
+                    "requested_by",
+                    "error",
+                    "data_cutoff",
+                    "code_version",
+                    "attempts",
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                )
+            },
+        ),
+        ("Parameters", {"fields": ("parameters_json",), "classes": ("collapse",)}),
+        ("Result as JSON", {"fields": ("result_json",), "classes": ("collapse",)}),
     )
-    readonly_fields = fields
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
     show_full_result_count = False
 
     @admin.display(description="Parameters")
@@ -91,6 +103,60 @@ class ReportAdmin(WorkspaceScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="Result")
     def result_json(self, report: Report) -> str:
         return _pretty_json(report.result) if report.result is not None else "-"
+
+    @admin.display(description="Chart")
+    def chart(self, report: Report) -> str:
+        if report.status != Report.Status.SUCCEEDED or report.result is None:
+            return f"No chart: the report is {report.get_status_display().lower()}."
+        # vl-convert writes the SVG and escapes every text in it: safe to embed as is.
+        svg = report_chart(report).decode()
+        return format_html('<div class="report-chart">{}</div>', mark_safe(svg))  # noqa: S308
+
+    @admin.display(description="Download")
+    def downloads(self, report: Report) -> str:
+        if report.status != Report.Status.SUCCEEDED or report.result is None:
+            return "-"
+        links = [
+            (reverse("admin:analytics_report_rows", args=[report.pk]), "Rows as CSV"),
+            *(
+                (
+                    reverse("admin:analytics_report_chart", args=[report.pk, fmt.value]),
+                    f"Chart as {fmt.name}",
+                )
+                for fmt in PictureFormat
+            ),
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:report_id>/rows.csv", view(self.rows_view), name="analytics_report_rows"),
+            path(
+                "<int:report_id>/chart.<str:picture_format>",
+                view(self.chart_view),
+                name="analytics_report_chart",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _viewable(self, request: HttpRequest, report_id: int) -> Report:
+        report = self.get_object(request, str(report_id))
+        if report is None or not self.has_view_permission(request, report):
+            raise Http404("Report not found.")
+        return report
+
+    def rows_view(self, request: HttpRequest, report_id: int) -> HttpResponse:
+        return csv_response(self._viewable(request, report_id))
+
+    def chart_view(self, request: HttpRequest, report_id: int, picture_format: str):
+        report = self._viewable(request, report_id)
+        try:
+            fmt = PictureFormat(picture_format)
+            content = report_chart(report, fmt)
+        except (ValueError, ChartUnavailable) as error:
+            raise Http404(str(error)) from error
+        return HttpResponse(content, content_type=fmt.media_type)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # The changelist never shows results: leave them in the database.

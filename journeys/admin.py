@@ -15,12 +15,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
 
 from journeys import services
+from journeys.canvas import canvas_view
 from journeys.models import (
     JourneyMap,
     Milestone,
@@ -30,6 +33,7 @@ from journeys.models import (
     StageTouchpoint,
     Touchpoint,
 )
+from journeys.pictures import PictureFormat, map_picture
 from workspaces.admin_scoping import (
     ServiceErrorsAdminMixin,
     WorkspaceRowForm,
@@ -315,6 +319,27 @@ def save_stage_formset(formset) -> None:
     )
 
 
+PUBLISHED_WARNING = (
+    "This journey map is published: accounts are measured against it, and an edit "
+    "changes it for them at once. Edits of a published map are recorded in the audit log."
+)
+
+
+def warn_published_edit(request: HttpRequest, journey_map: JourneyMap, rows=()) -> None:
+    """After an edit: audit it and warn when the map is published."""
+    if services.journey_map_published_edit_record(
+        journey_map=journey_map, user=request.user, rows=rows
+    ):
+        messages.warning(request, PUBLISHED_WARNING)
+
+
+class CanvasChangeList(ChangeList):
+    """The list of maps links each map to its canvas: the canvas is a map's default view."""
+
+    def url_for_result(self, result):
+        return reverse("admin:journeys_journeymap_canvas", args=[result.pk])
+
+
 class JourneyMapForm(WorkspaceRowForm):
     validated_fields = ("status",)  # one published map per persona
 
@@ -399,6 +424,62 @@ class JourneyMapAdmin(ServiceBackedAdmin):
             save_stage_formset(formset)
         else:
             super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        edited = form.changed_data or any(formset.has_changed() for formset in formsets)
+        if change and edited:
+            warn_published_edit(request, form.instance)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None and request.method == "GET":
+            journey_map = self.get_object(request, object_id)
+            if journey_map is not None and journey_map.status == JourneyMap.Status.PUBLISHED:
+                messages.warning(request, PUBLISHED_WARNING)
+        extra_context = {**(extra_context or {}), "canvas_url": self._canvas_url(object_id)}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # The canvas ------------------------------------------------------------------------
+
+    @staticmethod
+    def _canvas_url(object_id) -> str | None:
+        if object_id is None:
+            return None
+        return reverse("admin:journeys_journeymap_canvas", args=[object_id])
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/canvas/",
+                view(lambda request, object_id: canvas_view(self, request, object_id)),
+                name="journeys_journeymap_canvas",
+            ),
+            path(
+                "<path:object_id>/picture.<str:picture_format>",
+                view(self.picture_view),
+                name="journeys_journeymap_picture",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_changelist(self, request, **kwargs):
+        return CanvasChangeList
+
+    def picture_view(self, request, object_id: str, picture_format: str):
+        journey_map = self.get_object(request, object_id)
+        if journey_map is None or not self.has_view_permission(request, journey_map):
+            raise Http404("Journey map not found.")
+        try:
+            fmt = PictureFormat(picture_format)
+        except ValueError as error:
+            raise Http404("Unknown picture format.") from error
+        overlay = request.GET.get("overlay") == "1"
+        response = HttpResponse(
+            map_picture(journey_map, fmt, overlay=overlay), content_type=fmt.media_type
+        )
+        response["Content-Disposition"] = f'inline; filename="journey-map-{journey_map.pk}.{fmt}"'
+        return response
 
     # Actions ---------------------------------------------------------------------------
 
@@ -669,3 +750,16 @@ class StageAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.Model
 
     def save_formset(self, request, form, formset, change):
         save_placement_formset(formset)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        edited = form.changed_data or any(formset.has_changed() for formset in formsets)
+        if edited and form.instance.pk is not None:
+            warn_published_edit(request, form.instance.journey_map, rows=[form.instance])
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None and request.method == "GET":
+            stage = self.get_object(request, object_id)
+            if stage is not None and stage.journey_map.status == JourneyMap.Status.PUBLISHED:
+                messages.warning(request, PUBLISHED_WARNING)
+        return super().changeform_view(request, object_id, form_url, extra_context)

@@ -24,8 +24,9 @@ from journeys.models import (
     Touchpoint,
 )
 from journeys.signals import journey_design_changed
+from workspaces.audit import audit_record, global_id
 from workspaces.errors import field_error
-from workspaces.models import Workspace
+from workspaces.models import AuditEvent, Workspace
 from workspaces.services import apply_changes, validated_save
 
 PERSONA_FIELDS = (
@@ -397,6 +398,99 @@ def stage_move(*, stage: Stage, position: int) -> Stage:
     Stage.objects.filter(pk=stage.pk).update(position=position, updated_at=timezone.now())
     stage.refresh_from_db()
     return stage
+
+
+@transaction.atomic
+def stage_order_set(*, journey_map: JourneyMap, stages: Sequence[Stage]) -> list[Stage]:
+    """Put the map's stages in this order (positions 1..n): every stage of the map, once.
+
+    The canvas sends its whole order after a drag: a list with a stage twice, a stage
+    of another map or a stage missing is refused, so positions stay dense and unique.
+    """
+    journey_map = _lock_map(journey_map)
+    current = list(Stage.objects.filter(journey_map=journey_map).order_by("position"))
+    known = {stage.pk for stage in current}
+    seen: dict[int, int] = {}
+    for index, stage in enumerate(stages):
+        if stage.pk not in known:
+            raise field_error("stages", f"Stage {stage.pk} is not in this map.", Code.NOT_FOUND)
+        if stage.pk in seen:
+            raise field_error(
+                "stages",
+                f"Stage {stage.name!r} is listed twice (positions {seen[stage.pk] + 1} and "
+                f"{index + 1}): each stage takes exactly one position.",
+                Code.DUPLICATE,
+            )
+        seen[stage.pk] = index
+    if len(seen) != len(current):
+        missing = ", ".join(repr(stage.name) for stage in current if stage.pk not in seen)
+        raise field_error(
+            "stages", f"Every stage of the map needs a position; missing: {missing}.", Code.REQUIRED
+        )
+    if [stage.pk for stage in current] == [stage.pk for stage in stages]:
+        return current
+    _design_changed(journey_map.workspace_id, journey_map)
+    _shift_positions(Stage.objects.filter(journey_map=journey_map), _POSITION_OFFSET)
+    now = timezone.now()
+    for position, stage in enumerate(stages, start=1):
+        Stage.objects.filter(pk=stage.pk).update(position=position, updated_at=now)
+    return list(Stage.objects.filter(journey_map=journey_map).order_by("position"))
+
+
+@transaction.atomic
+def stage_touchpoints_reorder(
+    *, stage: Stage, placements: Sequence[StageTouchpoint]
+) -> list[StageTouchpoint]:
+    """Put the stage's placed touchpoints in this order, keeping their notes: every
+    placement of the stage, once (the canvas's drag and drop)."""
+    current = {row.pk: row for row in stage.touchpoint_placements.select_related("touchpoint")}
+    seen: set[int] = set()
+    for index, placement in enumerate(placements):
+        if placement.pk not in current:
+            raise field_error(
+                "touchpoints", f"Placement {placement.pk} is not in this stage.", Code.NOT_FOUND
+            )
+        if placement.pk in seen:
+            raise field_error(
+                "touchpoints",
+                f"Touchpoint {current[placement.pk].touchpoint.key!r} is listed twice "
+                f"(item {index}).",
+                Code.DUPLICATE,
+            )
+        seen.add(placement.pk)
+    if len(seen) != len(current):
+        raise field_error(
+            "touchpoints", "Every touchpoint placed in the stage needs a position.", Code.REQUIRED
+        )
+    return stage_touchpoints_set(
+        stage=stage,
+        placements=[
+            TouchpointPlacement(touchpoint=current[p.pk].touchpoint, notes=current[p.pk].notes)
+            for p in placements
+        ],
+    )
+
+
+def journey_map_published_edit_record(
+    *, journey_map: JourneyMap, user: AbstractBaseUser | None, rows: Sequence[models.Model] = ()
+) -> bool:
+    """Record in the audit log that a published map was edited in place (its accounts
+    are measured against it). Returns whether the map is published.
+
+    Published maps are edited in place today, with a warning; once published maps become
+    immutable (edits go to a draft), this is where the edit is refused instead.
+    """
+    journey_map.refresh_from_db(fields=["status"])
+    if journey_map.status != JourneyMap.Status.PUBLISHED:
+        return False
+    audit_record(
+        workspace=journey_map.workspace,
+        operation="journeyMapPublishedEdit",
+        source=AuditEvent.Source.ADMIN,
+        object_ids=[global_id(journey_map), *(global_id(row) for row in rows)],
+        user=user,
+    )
+    return True
 
 
 # Placements --------------------------------------------------------------------------
