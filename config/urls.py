@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 
 from analytics.views import report_chart_view, report_csv_view
 from config.views import graphql_view, healthz
@@ -14,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", graphql_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on every page without a <link rel="icon">.
+    path("favicon.ico", RedirectView.as_view(url=static("waymark/favicon.svg"), permanent=True)),
     re_path(
         rf"^exports/maps/{GLOBAL_ID.format('map_id')}\.{FORMAT}$",
         map_picture_view,

@@ -6,7 +6,8 @@
   var url = window.location.href.split("?")[0];
   var headers = { "X-CSRFToken": root.dataset.csrfToken };
 
-  // Keep the query in the address bar, so a query can be shared as a link.
+  // Keep the query in the address bar (as "q": "query" would run it as a GET request),
+  // so a query can be shared as a link.
   var parameters = new URLSearchParams(window.location.search);
   function remember(name, value) {
     if (value) { parameters.set(name, value); } else { parameters.delete(name); }
@@ -21,9 +22,9 @@
       fetcher: fetcher,
       defaultEditorToolsVisibility: true,
       plugins: [explorer],
-      query: parameters.get("query") || undefined,
+      query: parameters.get("q") || undefined,
       variables: parameters.get("variables") || undefined,
-      onEditQuery: function (value) { remember("query", value); },
+      onEditQuery: function (value) { remember("q", value); },
       onEditVariables: function (value) { remember("variables", value); },
       inputValueDeprecation: true,
       shouldPersistHeaders: false,
