@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "csp",
+    "django_jsonform",
     "strawberry_django",
     "django_q",
     "workspaces",

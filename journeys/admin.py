@@ -21,10 +21,12 @@ from django.db import models
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
+from django_jsonform.widgets import JSONFormWidget
 
 from journeys import services
 from journeys.canvas import canvas_view
 from journeys.models import (
+    Channel,
     JourneyMap,
     Milestone,
     Persona,
@@ -78,6 +80,32 @@ class PositionField(forms.IntegerField):
         super().__init__(min_value=1, required=False, **kwargs)
 
 
+STRING_LIST = {"type": "array", "items": {"type": "string"}, "title": " "}
+CHANNEL_LIST = {
+    "type": "array",
+    "title": " ",
+    "items": {
+        "type": "string",
+        "choices": [{"value": value, "title": label} for value, label in Channel.choices],
+    },
+}
+
+
+class ListWidgetsMixin:
+    """List fields (actions, thoughts, goals, channels...) are edited as lists, one input
+    per item with add, remove and move buttons (django-jsonform), not as JSON text."""
+
+    list_fields: tuple[str, ...] = ()
+    channel_list_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.channel_list_fields:
+            kwargs["widget"] = JSONFormWidget(schema=CHANNEL_LIST)
+        elif db_field.name in self.list_fields:
+            kwargs["widget"] = JSONFormWidget(schema=STRING_LIST)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 class ServiceBackedAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.ModelAdmin):
     """A scoped admin that creates, updates and deletes rows through services.
 
@@ -126,7 +154,9 @@ class ServiceBackedAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, adm
 
 
 @admin.register(Persona)
-class PersonaAdmin(ServiceBackedAdmin):
+class PersonaAdmin(ListWidgetsMixin, ServiceBackedAdmin):
+    list_fields = ("goals", "pain_points", "objections")
+    channel_list_fields = ("preferred_channels",)
     service_fields = services.PERSONA_FIELDS
     list_display = ("name", "key", "role", "seniority", "industry", "region", "workspace")
     list_filter = (WORKSPACE_FILTER, "seniority")
@@ -668,7 +698,10 @@ class StageForm(WorkspaceRowForm):
 
 
 @admin.register(Stage)
-class StageAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.ModelAdmin):
+class StageAdmin(
+    ListWidgetsMixin, ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.ModelAdmin
+):
+    list_fields = ("actions", "thoughts", "pain_points", "opportunities", "kpis")
     form = StageForm
     list_display = (
         "name",
