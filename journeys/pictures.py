@@ -219,7 +219,7 @@ def map_drawing(journey_map: JourneyMap, overlay: Overlay | None = None) -> Draw
             ),
         ),
     ]
-    if overlay is not None:
+    if overlay is not None and overlay.stages:
         lanes += _measured_lanes(columns)
     return Drawing(journey_map, columns, tuple(lanes), overlay)
 

@@ -89,6 +89,27 @@ def test_drag_a_stage_and_a_touchpoint_on_the_canvas_and_save(page, editor_user,
     assert AuditEvent.objects.filter(operation="journeyMapUpdate").count() == 2
 
 
+def test_twelve_stages_with_long_texts_fit_the_page(page, editor_user, workspace):
+    journey_map = JourneyMapFactory(workspace=workspace, name="Long journey")
+    long_text = "A very long customer goal that keeps going " * 6 + "Supercalifragilistic" * 4
+    for position in range(1, 13):
+        StageFactory(
+            journey_map=journey_map,
+            position=position,
+            name=f"Stage number {position} with a long name",
+            customer_goal=long_text,
+            actions=[long_text, "Short"],
+            emotion_score=(position % 11) - 5,
+        )
+    log_in(page, editor_user.username)
+    page.goto(f"{page.base}/admin/journeys/journeymap/{journey_map.pk}/canvas/")
+    assert page.locator("#wm-stages .wm-stage").count() == 12
+    assert page.locator(".wm-curve .emotion-point").count() == 12
+    # Texts wrap inside their columns: the page never scrolls sideways.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"]
+
+
 def test_a_published_map_is_read_only_on_the_canvas(page, editor_user, draft):
     draft.status = "published"
     draft.save()
