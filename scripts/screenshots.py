@@ -29,17 +29,10 @@ from strawberry import relay  # noqa: E402
 from analytics.models import ReportKind  # noqa: E402
 from analytics.runner import report_request, report_run  # noqa: E402
 from journeys.models import JourneyMap  # noqa: E402
+from tests.browser.conftest import CHROMIUM, FLAGS  # noqa: E402  (the browser tests' launch)
 from workspaces.models import Workspace  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def demo_reports() -> dict[str, int]:
@@ -70,7 +63,7 @@ def main(base: str) -> None:
     ids = demo_reports()
     IMAGES.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{base}/admin/login/")
         page.fill("#id_username", "demo")
