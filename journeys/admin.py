@@ -266,6 +266,37 @@ class MapLockedInline(WorkspaceScopedAdminMixin, admin.TabularInline):
         return super().has_delete_permission(request, obj) and not self._locked(obj)
 
 
+class UniquePositionsFormSet(forms.BaseInlineFormSet):
+    """Refuse two rows given the same position: which one was meant to come first?"""
+
+    label_field = "name"
+
+    def clean(self):
+        super().clean()
+        taken: dict[int, str] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            position = data.get("position")
+            if (
+                position is None
+                or data.get("DELETE")
+                or (form.instance.pk is None and not form.has_changed())
+            ):
+                continue
+            label = str(data.get(self.label_field) or "a new row")
+            if position in taken:
+                raise ValidationError(
+                    f"Position {position} is given to both {taken[position]!r} and {label!r}: "
+                    "give each its own position, or leave one blank to put it last.",
+                    code="duplicate_position",
+                )
+            taken[position] = label
+
+
+class TouchpointPositionsFormSet(UniquePositionsFormSet):
+    label_field = "touchpoint"
+
+
 class StageInlineForm(WorkspaceRowForm):
     derived_fields = {"workspace": ("journey_map", "workspace_id")}
     unvalidated_fields = ("position",)
@@ -277,6 +308,7 @@ class StageInline(MapLockedInline):
 
     model = Stage
     form = StageInlineForm
+    formset = UniquePositionsFormSet
     fields = (
         "position",
         "name",
@@ -592,6 +624,7 @@ class StageTouchpointInline(MapLockedInline):
 
     model = StageTouchpoint
     form = StageTouchpointForm
+    formset = TouchpointPositionsFormSet
     fields = ("position", "touchpoint", "notes")
     autocomplete_fields = ("touchpoint",)
     ordering = ("position",)

@@ -272,3 +272,28 @@ def test_chart_text_from_data_is_escaped(editor_admin, workspace):
     html = editor_admin.get(url(report, "change", report.pk)).content.decode()
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_duplicate_positions_in_the_admin_forms_are_refused(editor_admin, draft):
+    change = url(JourneyMap, "change", draft.pk)
+    data = form_data(editor_admin.get(change))
+    data["stages-0-position"] = data["stages-1-position"] = "2"
+    response = editor_admin.post(change, data)
+    assert response.status_code == 200
+    errors = " ".join(
+        str(e) for e in response.context["inline_admin_formsets"][0].formset.non_form_errors()
+    )
+    assert errors == (
+        "Position 2 is given to both 'Discover' and 'Evaluate': give each its own position, "
+        "or leave one blank to put it last."
+    )
+    assert order(draft) == [(1, "Discover"), (2, "Evaluate"), (3, "Buy")]
+
+    stage = draft.stages.get(name="Buy")
+    page = url(Stage, "change", stage.pk)
+    data = form_data(editor_admin.get(page))
+    data["touchpoint_placements-0-position"] = data["touchpoint_placements-1-position"] = "1"
+    response = editor_admin.post(page, data)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.non_form_errors()
+    assert errors[0].startswith("Position 1 is given to both 'Buy 1' and 'Buy 2': ")
