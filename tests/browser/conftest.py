@@ -9,10 +9,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the test
-# itself stay synchronous and are safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
     "--headless",
@@ -55,10 +51,28 @@ class Watcher:
             self.problems.append(f"external request: {request.url}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module; Playwright's event loop ends with it, before the
+    rest of the suite runs.
+
+    While the loop runs in this thread, Django takes the tests' own (synchronous) ORM
+    calls for calls from async code; they are safe, so the check is off for the module,
+    and back on after it (a deploy check in a later test refuses the variable)."""
     from playwright.sync_api import sync_playwright
 
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _chromium(sync_playwright)
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _chromium(sync_playwright):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield browser
