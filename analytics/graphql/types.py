@@ -39,6 +39,7 @@ from journeys.graphql.pictures import Picture, PictureFormat
 from journeys.graphql.types import TouchpointType
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
+from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
     from analytics.graphql.funnel import FunnelResult
@@ -271,6 +272,7 @@ class ReportType(WorkspaceNode):
 
     @strawberry_django.field(
         only=["id", "kind", "status", "result"],
+        extensions=requires(Scope.ANALYTICS_READ),
         description="The result drawn as a chart, once the report has succeeded; null "
         "otherwise. Attribution: credit per model and dimension; retention: cohort heatmap "
         "and average curve; funnel: stage bars with conversion; paths: Sankey of "
