@@ -3,7 +3,9 @@ the emotion curve per stage; SVG, PNG and PDF over GraphQL and over /exports/; t
 measured overlay from stored reports; tenancy and scopes."""
 
 import base64
+import io
 import re
+from html import escape
 
 import pytest
 from django.utils import timezone
@@ -204,3 +206,32 @@ def test_the_overlay_over_graphql_needs_analytics_read(workspace, journey_map):
     reader = token_client(workspace, [Scope.JOURNEYS_READ])
     result = reader(PICTURE, {"id": gid(journey_map), "format": "SVG", "overlay": True})
     assert result.errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_every_demo_map_renders(admin_client, fmt):
+    """The demo maps (seed_demo without activity) as SVG, PNG and PDF from the admin;
+    the SVG holds every stage, every placed touchpoint and one emotion point per stage."""
+    from django.core.management import call_command
+
+    from journeys.models import JourneyMap, StageTouchpoint
+
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
+    maps = JourneyMap.objects.filter(workspace__slug="demo")
+    assert maps.count() == 4
+    magic = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}[fmt]
+    for journey_map in maps:
+        url = f"/admin/journeys/journeymap/{journey_map.pk}/picture.{fmt}"
+        content = admin_client.get(url).content
+        assert content.startswith(magic)
+        if fmt != "svg":
+            continue
+        lines = texts(content.decode())
+        stages = list(journey_map.stages.order_by("position"))
+        for stage in stages:
+            assert any(line.startswith(f"{stage.position}. ") for line in lines)
+        placed = StageTouchpoint.objects.filter(stage__journey_map=journey_map)
+        for placement in placed.select_related("touchpoint"):
+            assert escape(placement.touchpoint.name)[:30] in " ".join(lines)
+        scored = [stage for stage in stages if stage.emotion_score is not None]
+        assert content.decode().count('class="emotion-point"') == len(scored) == len(stages)
