@@ -467,3 +467,16 @@ def test_the_production_settings_pass_the_deploy_checks():
     assert "waymark.W002" in without_timeout.stderr
     passing = run(API_TOKEN_PEPPERS="k1:" + "p" * 40)
     assert passing.returncode == 0, passing.stderr
+
+
+def test_downloads_share_the_api_budget(editor, workspace, settings):
+    from tests.factories import JourneyMapFactory
+    from tests.graphql_helpers import gid
+
+    settings.RATE_LIMIT_PER_MINUTE = 2
+    url = f"/exports/maps/{gid(JourneyMapFactory(workspace=workspace))}.svg"
+    assert editor.client.get(url).status_code == 200
+    assert post(editor.client, ME).status_code == 200
+    response = editor.client.get(url)
+    assert response.status_code == 429
+    assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.http import JsonResponse
 from django.urls import reverse
 
-from workspaces.middleware import client_ip
+from workspaces.middleware import EXPORTS_PREFIX, client_ip
 
 WINDOW_SECONDS = 60
 _clock = time.time  # tests freeze it
@@ -67,7 +67,8 @@ def rate_limited(retry_after: int) -> JsonResponse:
 
 class RateLimitMiddleware:
     """Answer HTTP 429 with Retry-After once a caller exceeds its per-minute budget on
-    /graphql/. Goes after WorkspaceAccessMiddleware, which says who the caller is."""
+    /graphql/ and the downloads under /exports/ (one budget for both). Goes after
+    WorkspaceAccessMiddleware, which says who the caller is."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -76,7 +77,7 @@ class RateLimitMiddleware:
     def __call__(self, request):
         if self.api_path is None:
             self.api_path = reverse("graphql")
-        if request.path_info == self.api_path:
+        if request.path_info == self.api_path or request.path_info.startswith(EXPORTS_PREFIX):
             key, limit = _principal(request)
             retry_after = hit(key, limit=limit)
             if retry_after is not None:
