@@ -1,5 +1,7 @@
 """Journey mutations: thin resolvers that load rows in the workspace and call services."""
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from strawberry import relay
@@ -108,7 +110,8 @@ class JourneysMutation:
 
     @strawberry_django.mutation(
         extensions=_write(),
-        description="Publish a map; the persona's previously published map is archived.",
+        description="Publish a map as the next version of its persona's map: a snapshot is "
+        "stored, the previously published map is archived.",
     )
     def journey_map_publish(self, info: Info, id: relay.GlobalID) -> JourneyMapType:
         journey_map = load(info, id, JourneyMapType, field="id")
@@ -131,6 +134,21 @@ class JourneysMutation:
             journey_map=source,
             created_by=info.context.request.user,
             **_persona_ref(info, input_data(input)),
+        )
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="A draft copy of a published map for the persona's next version: edit "
+        "the draft, then publish it with journeyMapPublish.",
+    )
+    def journey_map_draft_from_published(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The published map's id.")],
+    ) -> JourneyMapType:
+        return services.journey_map_draft_from_published(
+            journey_map=load(info, id, JourneyMapType, field="id"),
+            created_by=info.context.request.user,
         )
 
     @strawberry_django.mutation(extensions=_write())
