@@ -98,7 +98,8 @@ REGISTERED = sorted(
 # Admins with rules of their own, tested in their own suites: API tokens
 # (tests/test_token_admin.py) and the read-only audit log, for workspace admins only
 # (tests/test_audit.py).
-OWN_SUITES = {"workspaces.ApiToken", "workspaces.AuditEvent"}
+# Map versions are read-only snapshots (tests/test_map_versions.py).
+OWN_SUITES = {"workspaces.ApiToken", "workspaces.AuditEvent", "journeys.JourneyMapVersion"}
 EDITABLE = [model for model in REGISTERED if model._meta.label not in OWN_SUITES]
 
 
@@ -113,6 +114,7 @@ def test_every_domain_model_is_registered():
         "journeys.Milestone",
         "journeys.JourneyMap",
         "journeys.Stage",
+        "journeys.JourneyMapVersion",
     }
 
 
@@ -390,19 +392,17 @@ def test_duplicate_key_on_change_is_a_form_error(admin_client, workspace):
     ]
 
 
-def test_second_published_map_for_a_persona_is_a_form_error(admin_client, workspace):
-    persona = PersonaFactory(workspace=workspace)
-    make_map(workspace, persona=persona, status=JourneyMap.Status.PUBLISHED)
-    other = make_map(workspace, status=JourneyMap.Status.PUBLISHED)
-    data = form_data(admin_client.get(url(JourneyMap, "change", other.pk)))
-    data["persona"] = str(persona.pk)
+def test_published_map_change_page_is_read_only(admin_client, workspace):
+    published = make_map(workspace, status=JourneyMap.Status.PUBLISHED)
+    page = admin_client.get(url(JourneyMap, "change", published.pk))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
 
-    response = admin_client.post(url(JourneyMap, "change", other.pk), data)
-
-    assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [
-        "This persona already has a published journey map."
-    ]
+    data = form_data(admin_client.get(url(JourneyMap, "change", make_map(workspace).pk)))
+    data["name"] = "Changed in place"
+    assert admin_client.post(url(JourneyMap, "change", published.pk), data).status_code == 403
+    published.refresh_from_db()
+    assert published.name != "Changed in place"
 
 
 # Tenancy ------------------------------------------------------------------------------
