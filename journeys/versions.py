@@ -342,13 +342,14 @@ class MapTimeline:
     persona_id: int
     versions: tuple[VersionPlan, ...]  # by number, at least one
     pinned: int | None = None
+    # The version whose stages a report lays out (None: the pinned one, else the latest).
+    laid_out: int | None = None
 
     @property
     def reference(self) -> VersionPlan | None:
-        """The version a report lays its stages out by: the pinned one, else the latest."""
-        if self.pinned is None:
-            return self.versions[-1]
-        return self.version(self.pinned)
+        """The version a report lays its stages out by."""
+        number = self.laid_out or self.pinned
+        return self.versions[-1] if number is None else self.version(number)
 
     def version(self, number: int | None) -> VersionPlan | None:
         return next((v for v in self.versions if v.number == number), None)
@@ -357,7 +358,8 @@ class MapTimeline:
         """(exclusive upper bound or None, version number): the first branch whose bound
         lies after the time gives the version in force."""
         if self.pinned is not None:
-            return [(None, self.reference.number if self.reference else None)]
+            pinned = self.version(self.pinned)
+            return [(None, pinned.number if pinned else None)]
         bounds = [v.published_at for v in self.versions[1:]] + [None]
         return [(bound, v.number) for bound, v in zip(bounds, self.versions, strict=True)]
 
