@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Account, Interaction, MilestoneAchievement
 from analytics import stage_at_time
 from analytics.attribution import sql
+from analytics.funnel.parameters import published_map
 from analytics.registry import RunContext
 from journeys.models import Milestone, Persona
 from journeys.versions import MapTimeline
@@ -163,14 +164,13 @@ def compute_funnel(context: RunContext) -> dict:
     parameters = context.parameters
     workspace = context.workspace
     persona = Persona.objects.filter(workspace=workspace, key=parameters["map_persona"]).first()
+    pin = parameters.get("map_version")
     timeline = None
-    if persona is not None:
-        pin = parameters.get("map_version")
+    if persona is not None and (pin is not None or published_map(workspace, persona.key)):
         timeline = stage_at_time.timelines(workspace, [persona.pk], pin=pin).get(persona.pk)
     if timeline is None or timeline.reference is None:
-        raise ValueError(
-            f"Persona {parameters['map_persona']!r} no longer has that journey map version."
-        )
+        what = "a published journey map" if pin is None else f"map version {pin}"
+        raise ValueError(f"Persona {parameters['map_persona']!r} no longer has {what}.")
     as_of = _as_of(parameters, context.cutoff)
     stall_days = int(parameters["stall_days"])
     overall, personas = measure_funnel(
