@@ -294,6 +294,11 @@ class VersionPlan:
     placed: frozenset[tuple[str, int]]  # (stage key, touchpoint id)
     first_stage_of: dict[int, str]  # touchpoint id -> key of the first stage placing it
     exits: dict[int, str]  # exit milestone id -> stage key
+    # stage key -> its touchpoint ids, in their order in the stage
+    placement_order: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def placements_of(self, stage_key: str) -> list[int]:
+        return list(self.placement_order.get(stage_key, ()))
 
     def index_of(self, stage_key: str) -> int | None:
         for index, stage in enumerate(self.stages):
@@ -332,6 +337,10 @@ def plan_of(number: int, snapshot: dict, published_at=None, live_until=None) -> 
         placed=frozenset(placed),
         first_stage_of=first_stage_of,
         exits=exits,
+        placement_order={
+            s["key"]: tuple(t["id"] for t in sorted(s["touchpoints"], key=lambda t: t["position"]))
+            for s in snapshot["stages"]
+        },
     )
 
 
@@ -369,13 +378,18 @@ class MapTimeline:
                 return self.version(number)
         return None
 
-    def version_expression(self, field_name: str = "occurred_at") -> Case:
+    def version_expression(self, field_name: str = "occurred_at") -> Case | Value:
         """The version number in force at each row's `field_name`, as an ORM expression."""
+        branches = self.branches()
         whens = [
-            When(Q() if bound is None else Q(**{f"{field_name}__lt": bound}), then=Value(number))
-            for bound, number in self.branches()
+            When(Q(**{f"{field_name}__lt": bound}), then=Value(number))
+            for bound, number in branches
+            if bound is not None
         ]
-        return Case(*whens, default=Value(None), output_field=IntegerField())
+        last = branches[-1][1]  # the last branch has no bound
+        if not whens:
+            return Value(last, output_field=IntegerField())
+        return Case(*whens, default=Value(last), output_field=IntegerField())
 
 
 def version_sql(
