@@ -40,7 +40,7 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[low] + (position - low) * (ordered[high] - ordered[low])
 
 
-def _spans(
+def spans_fragment(
     timeline: MapTimeline,
     workspace_id: int,
     cutoff,
@@ -212,12 +212,14 @@ def measure_funnel(
     *,
     by_persona: bool = False,
     entered_between: tuple[datetime, datetime] | None = None,
+    only_persona: int | None = None,
     progress=lambda percent: None,
 ) -> tuple[list[dict], list[dict]]:
-    """The funnel rows of the timeline's reference version (overall, per persona)."""
+    """The funnel rows of the timeline's reference version (overall, or of the accounts
+    of `only_persona`; and per persona when asked)."""
     quiet_since = as_of - timedelta(days=stall_days)
     stages = timeline.reference.stages
-    spans = _spans(timeline, workspace_id, cutoff, as_of, quiet_since, entered_between)
+    spans = spans_fragment(timeline, workspace_id, cutoff, as_of, quiet_since, entered_between)
 
     counts = sql.fetch(
         (
@@ -283,7 +285,7 @@ def measure_funnel(
         return rows
 
     all_ids = {pid for pid, _ in by_group}
-    overall = stage_rows(all_ids)
+    overall = stage_rows(all_ids if only_persona is None else [only_persona])
     personas = []
     if by_persona:
         names = {p.pk: (p.key, p.name) for p in Persona.objects.filter(pk__in=all_ids - {None})}

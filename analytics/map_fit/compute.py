@@ -25,7 +25,7 @@ from journeys.versions import MapTimeline, StagePlan, VersionPlan
 
 @dataclass(frozen=True)
 class _Plan:
-    journey_map: JourneyMap
+    journey_map: JourneyMap | None  # None: fitted for another report
     # The persona's map versions; the reference version gives the stages, and each
     # event is read under the version in force when it happened (stage at the time).
     timeline: MapTimeline
@@ -105,20 +105,7 @@ def compute_map_fit(context: RunContext) -> dict[str, Any]:
         end = min(end, parse_datetime(p["period_to"]))
     stall_days = int(p["stall_days"])
 
-    accounts = Account.objects.filter(
-        workspace=context.workspace, persona_id=plan.journey_map.persona_id
-    )
-    # Data received up to the cut-off, that happened before the end of the period.
-    events = {
-        "workspace": context.workspace,
-        "account__in": accounts,
-        "received_at__lte": context.cutoff,
-        "occurred_at__lt": end,
-    }
-    interactions = Interaction.objects.filter(**events)
-    exits = MilestoneAchievement.objects.filter(
-        **events, milestone_id__in=stage_at_time.exit_milestone_ids(plan.timeline)
-    )
+    accounts, events, interactions, exits = _events(plan, context.workspace, context.cutoff, end)
     context.progress(5)
 
     used = _usage(plan, interactions, exits, start)  # (stage index, touchpoint id) -> counts
@@ -150,6 +137,35 @@ def compute_map_fit(context: RunContext) -> dict[str, Any]:
         "out_of_order": out_of_order,
         "stages": stages,
     }
+
+
+def _events(plan: _Plan, workspace, cutoff: datetime, end: datetime):
+    """The persona's accounts, and the filter, interactions and exit achievements of
+    theirs received up to the cut-off that happened before `end`."""
+    accounts = Account.objects.filter(workspace=workspace, persona_id=plan.timeline.persona_id)
+    events = {
+        "workspace": workspace,
+        "account__in": accounts,
+        "received_at__lte": cutoff,
+        "occurred_at__lt": end,
+    }
+    interactions = Interaction.objects.filter(**events)
+    exits = MilestoneAchievement.objects.filter(
+        **events, milestone_id__in=stage_at_time.exit_milestone_ids(plan.timeline)
+    )
+    return accounts, events, interactions, exits
+
+
+def off_map_volume(
+    workspace, timeline: MapTimeline, cutoff: datetime, start: datetime | None, end: datetime
+) -> tuple[int, int]:
+    """(interactions, off-map interactions) of the persona's accounts in [start, end),
+    fitted against the timeline's reference version as map fit does."""
+    plan = _Plan(None, timeline)
+    _, _, interactions, exits = _events(plan, workspace, cutoff, end)
+    used = _usage(plan, interactions, exits, start)
+    _, _, off_map = _fit(plan, used)
+    return sum(counts[0] for counts in used.values()), off_map
 
 
 def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
