@@ -6,6 +6,7 @@ check that every related row they are given belongs to that same workspace.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -256,8 +257,13 @@ def journey_map_delete(*, journey_map: JourneyMap) -> None:
 
 
 @transaction.atomic
-def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
-    """Publish a map; the persona's previously published map is archived."""
+def journey_map_publish(
+    *, journey_map: JourneyMap, published_at: datetime | None = None
+) -> JourneyMap:
+    """Publish a map as the next version of its persona's map; the persona's previously
+    published map is archived. `published_at` (default: now) backdates the publish, for
+    importing a map's history (and the demo data): it must lie in the past, after the
+    persona's latest version."""
     journey_map = _locked(journey_map)
     if journey_map.status == JourneyMap.Status.PUBLISHED:
         raise field_error(None, "This journey map is already published.", Code.INVALID_TRANSITION)
@@ -267,7 +273,7 @@ def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
         )
     if not journey_map.stages.exists():
         raise field_error(None, "A journey map needs at least one stage.", Code.EMPTY_MAP)
-    now = timezone.now()
+    now = _publish_time(journey_map, published_at)
     JourneyMap.objects.filter(
         workspace=journey_map.workspace_id,
         persona=journey_map.persona_id,
@@ -280,6 +286,27 @@ def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
     validated_save(journey_map)
     _store_version(journey_map, now)
     return journey_map
+
+
+def _publish_time(journey_map: JourneyMap, published_at: datetime | None) -> datetime:
+    now = timezone.now()
+    if published_at is None:
+        return now
+    latest = (
+        JourneyMapVersion.objects.filter(
+            workspace=journey_map.workspace_id, persona=journey_map.persona_id
+        )
+        .order_by("-number")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    if published_at > now or (latest is not None and published_at <= latest):
+        raise field_error(
+            "published_at",
+            "A backdated publish lies in the past, after the persona's latest version.",
+            Code.INVALID_TRANSITION,
+        )
+    return published_at
 
 
 def _store_version(journey_map: JourneyMap, now) -> JourneyMapVersion:

@@ -184,8 +184,9 @@ def _placements(stages: list[dict], item: str) -> dict[str, list[dict]]:
 def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> VersionDiff:
     """What changed from snapshot `a` to snapshot `b`.
 
-    Stages match by stage key. A stage is *moved* when its place among the stages that
-    both versions have changed (so removing stage 1 moves no other stage), *renamed*
+    Stages match by stage key. The *moved* stages are the fewest whose move explains
+    the new order of the stages both versions have (so removing stage 1 moves no other
+    stage, and moving one stage moves only that one), *renamed*
     when its name changed. A touchpoint's placement is *moved* when it left one stage
     and joined another (paired in stage order); its order within a stage is not
     compared. An exit milestone is added, removed or moved between stages."""
@@ -201,9 +202,10 @@ def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> VersionDiff:
     common_old = [s["key"] for s in a["stages"] if s["key"] in new]
     common_new = [s["key"] for s in b["stages"] if s["key"] in old]
     rank = {key: index for index, key in enumerate(common_old)}
+    stayed = _longest_increasing([rank[key] for key in common_new])
     for index, key in enumerate(common_new):
         before, after = old[key], new[key]
-        if rank[key] != index:
+        if index not in stayed:
             diff.stages_moved.append(
                 StageMove(key, after["name"], before["position"], after["position"])
             )
@@ -256,6 +258,26 @@ def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> VersionDiff:
                 )
             )
     return diff
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Indexes of a longest increasing run (not necessarily adjacent) of `values`: the
+    stages that kept their order, so the others are the fewest that moved. Ties go to
+    the run ending in the smallest value (O(n^2); maps have tens of stages)."""
+    if not values:
+        return set()
+    length = [1] * len(values)
+    before = [-1] * len(values)
+    for i, value in enumerate(values):
+        for j in range(i):
+            if values[j] < value and length[j] + 1 > length[i]:
+                length[i], before[i] = length[j] + 1, j
+    end = min(range(len(values)), key=lambda i: (-length[i], values[i]))
+    out = set()
+    while end != -1:
+        out.add(end)
+        end = before[end]
+    return out
 
 
 def _keys(placed: dict[str, list[dict]], entry: str) -> set[str]:
@@ -371,6 +393,16 @@ class MapTimeline:
             return [(None, pinned.number if pinned else None)]
         bounds = [v.published_at for v in self.versions[1:]] + [None]
         return [(bound, v.number) for bound, v in zip(bounds, self.versions, strict=True)]
+
+    def ranges(self) -> list[tuple[datetime | None, datetime | None, int | None]]:
+        """(from, to, version number): the version in force from `from` (inclusive,
+        None: since ever) to `to` (exclusive, None: from then on)."""
+        lower = None
+        out = []
+        for bound, number in self.branches():
+            out.append((lower, bound, number))
+            lower = bound
+        return out
 
     def in_force_at(self, at: datetime) -> VersionPlan | None:
         for bound, number in self.branches():

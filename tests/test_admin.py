@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from journeys.models import JourneyMap, Persona, Stage, StageMilestone, StageTouchpoint
-from tests.admin_helpers import messages_of, staff_client
+from tests.admin_helpers import messages_of, staff_client, url
 from tests.factories import (
     JourneyMapFactory,
     MembershipFactory,
@@ -26,11 +26,6 @@ from tests.graphql_helpers import gid
 from workspaces.models import AuditEvent, Role
 
 SCOPED_APPS = {"workspaces", "journeys"}
-
-
-def url(model, view: str = "changelist", *args) -> str:
-    opts = model._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
 
 
 def inline_errors(response) -> str:

@@ -169,81 +169,106 @@ def off_map_volume(
 
 
 def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
-    """{(stage index, touchpoint id, version): [interactions, accounts]} of the
-    interactions in the period, each at the stage its account was at when it happened
-    (SQL: the furthest exit position reached at or before the interaction, per
-    touchpoint) and under the map version in force then."""
+    """{(stage key, touchpoint id, version): [interactions, accounts]} of the interactions
+    in the period, each at the stage its account was at when it happened, in the order
+    of the map version in force then (SQL, one query per version: the furthest exit
+    position reached at or before the interaction, per touchpoint)."""
     if not plan.stages:
         return {}
     in_period = interactions if start is None else interactions.filter(occurred_at__gte=start)
-    if plan.exit_positions and len(plan.stages) > 1:
-        reached = Subquery(
-            exits.filter(
-                account_id=OuterRef("account_id"), occurred_at__lte=OuterRef("occurred_at")
+    used: dict[tuple[str, int, int], list[int]] = {}
+    for lower, upper, number in plan.timeline.ranges():
+        in_force = replace(plan.timeline, laid_out=number)
+        version = in_force.reference
+        if version is None or not version.stages:
+            continue
+        rows_in_force = in_period
+        if lower is not None:
+            rows_in_force = rows_in_force.filter(occurred_at__gte=lower)
+        if upper is not None:
+            rows_in_force = rows_in_force.filter(occurred_at__lt=upper)
+        if version.exits and len(version.stages) > 1:
+            reached = Subquery(
+                exits.filter(
+                    account_id=OuterRef("account_id"), occurred_at__lte=OuterRef("occurred_at")
+                )
+                .annotate(
+                    reached_position=stage_at_time.exit_position_expression(
+                        in_force, merge_last=True
+                    )
+                )
+                .exclude(reached_position=None)
+                .order_by("-reached_position")
+                .values("reached_position")[:1],
+                output_field=IntegerField(),
             )
-            .annotate(reached_position=plan.position_case(merge_last=True))
-            .exclude(reached_position=None)
-            .order_by("-reached_position")
-            .values("reached_position")[:1],
-            output_field=IntegerField(),
+        else:
+            reached = Value(None, output_field=IntegerField())
+        rows = (
+            rows_in_force.order_by()
+            .annotate(reached=reached)
+            .values("reached", "touchpoint_id")
+            .annotate(interactions=Count("id"), accounts=Count("account_id", distinct=True))
+            .values_list("reached", "touchpoint_id", "interactions", "accounts")
         )
-    else:
-        reached = Value(None, output_field=IntegerField())
-    rows = (
-        in_period.order_by()
-        .annotate(reached=reached, version=plan.timeline.version_expression("occurred_at"))
-        .values("reached", "touchpoint_id", "version")
-        .annotate(interactions=Count("id"), accounts=Count("account_id", distinct=True))
-        .values_list("reached", "touchpoint_id", "version", "interactions", "accounts")
-    )
-    used: dict[tuple[int, int, int], list[int]] = {}
-    # One furthest position per stage (merge_last), so distinct accounts do not double.
-    for reached_position, touchpoint_id, version, count, account_count in rows:
-        key = (plan.stage_after(reached_position), touchpoint_id, version)
-        entry = used.setdefault(key, [0, 0])
-        entry[0] += count
-        entry[1] += account_count
+        # One furthest position per stage (merge_last), so distinct accounts do not double.
+        for reached_position, touchpoint_id, count, account_count in rows:
+            stage = version.stages[_stage_after(version, reached_position)]
+            entry = used.setdefault((stage.key, touchpoint_id, number), [0, 0])
+            entry[0] += count
+            entry[1] += account_count
     return used
+
+
+def _stage_after(version: VersionPlan, position: int | None) -> int:
+    """The index of the stage an account is at once the furthest exit it reached is that
+    of the version's stage at `position` (None: none reached): the next stage, or the last."""
+    if position is None:
+        return 0
+    index = next(i for i, stage in enumerate(version.stages) if stage.position == position)
+    return min(index + 1, len(version.stages) - 1)
 
 
 def _fit(plan: _Plan, used: dict) -> tuple[list, list, int]:
     """Off-map rows (used at a stage where the version in force did not place the
     touchpoint), unused placements (placed at a stage of the reference version, no
-    interaction there) and the off-map volume."""
-    stages = plan.stages
-    off: dict[tuple[int, int], list[int]] = {}
-    for (stage, touchpoint, version), (count, accounts) in used.items():
+    interaction there) and the off-map volume. Rows name the stage as the reference
+    version has it (or, for a stage it no longer has, as the version in force did)."""
+    stage_of: dict[str, StagePlan] = {}
+    for version in (*plan.timeline.versions, plan.timeline.reference):
+        stage_of.update({stage.key: stage for stage in version.stages})
+    off: dict[tuple[str, int], list[int]] = {}
+    for (stage_key, touchpoint, version), (count, accounts) in used.items():
         in_force = plan.timeline.version(version)
-        if in_force is None or (stages[stage].key, touchpoint) not in in_force.placed:
-            entry = off.setdefault((stage, touchpoint), [0, 0])
+        if in_force is None or (stage_key, touchpoint) not in in_force.placed:
+            entry = off.setdefault((stage_key, touchpoint), [0, 0])
             entry[0] += count
             entry[1] += accounts
+    reference = plan.timeline.reference
     touchpoints = Touchpoint.objects.in_bulk(
-        {touchpoint for _, touchpoint in off}
-        | {touchpoint for _, touchpoint in plan.timeline.reference.placed}
+        {touchpoint for _, touchpoint in off} | {touchpoint for _, touchpoint in reference.placed}
     )
     off_map = [
-        _stage(stages[stage])
+        _stage(stage_of[stage_key])
         | _touchpoint(touchpoints[touchpoint])
         | {"interactions": counts[0], "accounts": counts[1]}
-        for (stage, touchpoint), counts in off.items()
+        for (stage_key, touchpoint), counts in off.items()
     ]
     off_map.sort(
         key=lambda row: (row["stage_position"], -row["interactions"], row["touchpoint_key"])
     )
     by_touchpoint: dict[int, int] = defaultdict(int)
-    at_stage: set[tuple[int, int]] = set()
-    for (stage, touchpoint, _), counts in used.items():
+    at_stage: set[tuple[str, int]] = set()
+    for (stage_key, touchpoint, _), counts in used.items():
         by_touchpoint[touchpoint] += counts[0]
-        at_stage.add((stage, touchpoint))
-    reference = plan.timeline.reference
+        at_stage.add((stage_key, touchpoint))
     unused = [
         _stage(stage)
         | _touchpoint(touchpoints[touchpoint_id])
         | {"interactions_elsewhere": by_touchpoint[touchpoint_id]}
-        for index, stage in enumerate(stages)
+        for stage in plan.stages
         for touchpoint_id in _placed_in(reference, stage.key)
-        if (index, touchpoint_id) not in at_stage and touchpoint_id in touchpoints
+        if (stage.key, touchpoint_id) not in at_stage and touchpoint_id in touchpoints
     ]
     return off_map, unused, sum(row["interactions"] for row in off_map)
 

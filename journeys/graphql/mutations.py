@@ -39,6 +39,12 @@ def _persona_ref(info: Info, data: dict) -> dict:
     return data
 
 
+def _actor(info: Info):
+    """The signed-in user who makes a change; None for API tokens."""
+    user = info.context.request.user
+    return user if user.is_authenticated else None
+
+
 def _write():
     return requires(Scope.JOURNEYS_WRITE)
 
@@ -92,7 +98,7 @@ class JourneysMutation:
     def journey_map_create(self, info: Info, input: inputs.JourneyMapCreateInput) -> JourneyMapType:
         return services.journey_map_create(
             workspace=current_workspace(info),
-            created_by=info.context.request.user,
+            created_by=_actor(info),
             **_persona_ref(info, input_data(input)),
         )
 
@@ -132,7 +138,7 @@ class JourneysMutation:
         source = load(info, input.id, JourneyMapType, field="id")
         return services.journey_map_duplicate(
             journey_map=source,
-            created_by=info.context.request.user,
+            created_by=_actor(info),
             **_persona_ref(info, input_data(input)),
         )
 
@@ -148,7 +154,7 @@ class JourneysMutation:
     ) -> JourneyMapType:
         return services.journey_map_draft_from_published(
             journey_map=load(info, id, JourneyMapType, field="id"),
-            created_by=info.context.request.user,
+            created_by=_actor(info),
         )
 
     @strawberry_django.mutation(extensions=_write())

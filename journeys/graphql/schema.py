@@ -2,6 +2,8 @@ from typing import Annotated
 
 import strawberry
 import strawberry_django
+from django.core.exceptions import ValidationError
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
 
@@ -74,7 +76,15 @@ class JourneysQuery:
         a: Annotated[relay.GlobalID, strawberry.argument(description="The earlier version's id.")],
         b: Annotated[relay.GlobalID, strawberry.argument(description="The later version's id.")],
     ) -> VersionDiffType:
-        return diff_type(
-            load(info, a, JourneyMapVersionType, field="a"),
-            load(info, b, JourneyMapVersionType, field="b"),
-        )
+        try:
+            versions = [
+                load(info, a, JourneyMapVersionType, field="a"),
+                load(info, b, JourneyMapVersionType, field="b"),
+            ]
+        except ValidationError as error:
+            # A query has no payload for field errors: a GraphQL error carries the code.
+            [(field, [problem])] = error.error_dict.items()
+            raise GraphQLError(
+                problem.message, extensions={"code": problem.code, "field": field}
+            ) from error
+        return diff_type(*versions)
