@@ -29,7 +29,7 @@ from analytics.registry import RunContext, spec_for
 from journeys import services
 from journeys.models import JourneyMap, JourneyMapVersion, Stage
 from journeys.versions import diff_snapshots
-from tests.admin_helpers import messages_of, url
+from tests.admin_helpers import messages_of, staff_client, url
 from tests.conftest import token_client
 from tests.factories import (
     AccountFactory,
@@ -39,6 +39,7 @@ from tests.factories import (
 )
 from tests.graphql_helpers import gid
 from workspaces.access import Scope
+from workspaces.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -552,3 +553,16 @@ def test_versions_of_another_workspace_are_not_found(world, other_workspace):
     ]
     listed = client("{ journeyMapVersions { totalCount } }").data["journeyMapVersions"]
     assert listed == {"totalCount": 0}
+
+
+def test_editors_see_the_versions_of_their_workspace_only(world, other_workspace):
+    editor = staff_client(world.workspace, Role.EDITOR, "editor")
+    listed = editor.get(url(JourneyMapVersion)).context["cl"].result_list
+    assert [version.number for version in listed] == [1, 2]
+    assert editor.get(url(JourneyMapVersion, "change", world.v2.pk)).status_code == 200
+    outsider = staff_client(other_workspace, Role.EDITOR, "outsider")
+    assert list(outsider.get(url(JourneyMapVersion)).context["cl"].result_list) == []
+    assert (
+        editor.post(url(JourneyMapVersion, "delete", world.v2.pk), {"post": "yes"}).status_code
+        == 403
+    )
