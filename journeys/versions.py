@@ -471,7 +471,9 @@ def map_timelines(
     for journey_map in maps.exclude(pk__in=[pk for pk in versioned_maps if pk]):
         known = versions.setdefault(journey_map.persona_id, [])
         number = known[-1].number + 1 if known else 1
-        known.append(plan_of(number, snapshot_of(journey_map), journey_map.published_at))
+        # After stored versions it needs a start, so that it follows them.
+        start = journey_map.published_at or (journey_map.updated_at if known else None)
+        known.append(plan_of(number, snapshot_of(journey_map), start))
     return {
         persona_id: MapTimeline(persona_id, tuple(plans), pin)
         for persona_id, plans in versions.items()
