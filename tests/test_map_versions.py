@@ -359,6 +359,16 @@ def test_diff_of_the_two_versions(world):
         ],
         "milestoneChanges": [],
     }
+    version = client(
+        "query($id: ID!) { journeyMapVersion(id: $id) { number liveUntil snapshot "
+        "persona { key mapVersions { number } } journeyMap { status versions { number } } } }",
+        {"id": gid(world.v1)},
+    ).data["journeyMapVersion"]
+    assert version["number"] == 1
+    assert version["liveUntil"] == T2.isoformat()
+    assert [s["name"] for s in version["snapshot"]["stages"]] == ["Discover", "Evaluate", "Buy"]
+    assert version["persona"] == {"key": "buyer", "mapVersions": [{"number": 1}, {"number": 2}]}
+    assert version["journeyMap"] == {"status": "ARCHIVED", "versions": [{"number": 1}]}
 
 
 def _snapshot(*stages):
