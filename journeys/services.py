@@ -26,7 +26,7 @@ from journeys.models import (
     Touchpoint,
 )
 from journeys.signals import journey_design_changed
-from journeys.versions import snapshot_of
+from journeys.versions import LANES, snapshot_of
 from workspaces.errors import field_error
 from workspaces.models import Workspace
 from workspaces.services import apply_changes, validated_save
@@ -51,20 +51,7 @@ PERSONA_FIELDS = (
 TOUCHPOINT_FIELDS = ("key", "name", "description", "channel", "phase", "is_online", "owner_team")
 MILESTONE_FIELDS = ("key", "name", "description", "is_conversion", "value", "rule")
 JOURNEY_MAP_FIELDS = ("persona", "name", "description", "is_template")
-STAGE_FIELDS = (
-    "name",
-    "description",
-    "customer_goal",
-    "actions",
-    "thoughts",
-    "emotion_score",
-    "emotion_label",
-    "pain_points",
-    "opportunities",
-    "kpis",
-    "owner_team",
-    "expected_duration_days",
-)
+STAGE_FIELDS = ("name", *LANES)
 MAX_PLACEMENTS_PER_STAGE = 100
 
 # Positions move in two UPDATEs through this offset so that no intermediate row

@@ -123,23 +123,19 @@ class World:
             self.achieve(account, key, at)
 
     def touch(self, account, key, at):
-        Interaction.objects.create(
-            workspace=self.workspace,
-            account=account,
-            touchpoint=self.touchpoints[key],
-            occurred_at=at,
-            received_at=at,
-            client_id=f"i-{account.pk}-{key}-{at:%m%d}",
-        )
+        self._event(Interaction, "touchpoint", self.touchpoints[key], account, at)
 
     def achieve(self, account, key, at):
-        MilestoneAchievement.objects.create(
+        self._event(MilestoneAchievement, "milestone", self.milestones[key], account, at)
+
+    def _event(self, model, field, row, account, at):
+        model.objects.create(
             workspace=self.workspace,
             account=account,
-            milestone=self.milestones[key],
             occurred_at=at,
             received_at=at,
-            client_id=f"a-{account.pk}-{key}-{at:%m%d}",
+            client_id=f"{field}-{account.pk}-{row.key}-{at:%m%d}",
+            **{field: row},
         )
 
     def run(self, kind: str, **raw):
