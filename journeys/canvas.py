@@ -2,7 +2,7 @@
 reordering of its stages and placed touchpoints, saved through the services.
 
 Drafts are edited here; published and archived maps are shown read-only (accounts are
-measured against a published map: duplicate it to rework it as a draft).
+measured against a published map: it changes through a draft of its next version).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The map canvas in the admin (its page, saving a new order, refusals), the services
-behind it, the published-edit warning and audit, and the report and picture downloads
+behind it, published maps left untouched, and the report and picture downloads
 of the admin."""
 
 import csv
@@ -223,27 +223,21 @@ def test_the_admin_downloads_map_pictures(editor_admin, draft):
 # Published maps: warning and audit -----------------------------------------------------
 
 
-def test_editing_a_published_map_warns_and_is_audited(editor_admin, draft):
+def test_a_published_map_is_refused_not_edited_in_place(editor_admin, draft):
+    """Published maps change only through a draft of the next version: the admin shows
+    their stages read-only, and the canvas service refuses them too."""
     JourneyMap.objects.filter(pk=draft.pk).update(status="published")
+    draft.refresh_from_db()
     stage = draft.stages.get(name="Buy")
     page = editor_admin.get(url(Stage, "change", stage.pk))
-    assert any("This journey map is published" in m for m in messages_of(page))
-    data = form_data(page)
-    data["customer_goal"] = "Sign the contract"
-    response = editor_admin.post(url(Stage, "change", stage.pk), data, follow=True)
-    assert any("recorded in the audit log" in m for m in messages_of(response))
-    event = AuditEvent.objects.get(operation="journeyMapPublishedEdit")
-    assert event.source == "admin"
-    assert event.user == editor_admin.user
-    assert len(event.object_ids) == 2  # the map and the stage
-
-
-def test_editing_a_draft_records_no_published_edit(editor_admin, draft):
-    stage = draft.stages.get(name="Buy")
-    data = form_data(editor_admin.get(url(Stage, "change", stage.pk)))
-    data["customer_goal"] = "Sign the contract"
-    editor_admin.post(url(Stage, "change", stage.pk), data)
-    assert not AuditEvent.objects.filter(operation="journeyMapPublishedEdit").exists()
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    response = editor_admin.post(url(Stage, "change", stage.pk), {"customer_goal": "Sign"})
+    assert response.status_code == 403
+    with pytest.raises(ValidationError) as raised:
+        services.stage_order_set(journey_map=draft, stages=list(draft.stages.all()))
+    assert [error.code for error in raised.value.error_list] == ["map_published"]
+    assert order(draft) == [(1, "Discover"), (2, "Evaluate"), (3, "Buy")]
 
 
 # Reports in the admin ------------------------------------------------------------------

@@ -219,15 +219,57 @@ MAP_FIT = {
     ],
     "out_of_order": [],
 }
+
+
+def _version(number, name, conversion, share, retained):
+    return {
+        "number": number,
+        "map_name": name,
+        "published_at": "2026-01-01T00:00:00+00:00",
+        "window": {
+            "from": "2026-01-01T00:00:00+00:00",
+            "to": "2026-03-01T00:00:00+00:00",
+            "days": 59.0,
+            "live": number == 2,
+        },
+        "accounts": {"entered": 10, "active": 12},
+        "funnel": {"entered": 20, "advanced": 5, "conversion_rate": conversion, "stalled": 3},
+        "stages": [],
+        "off_map": {"interactions": 40, "off_map_interactions": 10, "share": share},
+        "retention": {"eligible": 8, "retained": 6, "rate": retained},
+    }
+
+
+MAP_VERSIONS = {
+    "persona": "p",
+    "stall_days": 90,
+    "retention": {"days": 90, "period": 30},
+    "versions": [_version(1, "Buying", 0.25, 0.25, 0.75), _version(2, "Buying v2", 0.5, None, 0.5)],
+    "notes": [],
+}
 RESULTS = {
     ReportKind.ATTRIBUTION: ATTRIBUTION,
     ReportKind.RETENTION: RETENTION,
     ReportKind.FUNNEL: FUNNEL,
     ReportKind.PATHS: PATHS,
     ReportKind.MAP_FIT: MAP_FIT,
+    ReportKind.MAP_VERSIONS: MAP_VERSIONS,
 }
 # What each chart must show: its title, axis titles, category labels and values.
 EXPECTED = {
+    ReportKind.MAP_VERSIONS: [
+        "Map versions of persona p",
+        "v1: Buying",
+        "v2: Buying v2",
+        "Conversion",
+        "Off-map share",
+        "Retained",
+        "25%",
+        "75%",
+        "50%",
+        "Rate",
+        "Version",
+    ],
     ReportKind.ATTRIBUTION: [
         "Attribution: 4 conversions, credit per model",
         "Conversions credited",
@@ -386,6 +428,12 @@ def test_rows_as_csv_one_line_per_result_row(workspace):
         ["unused", "2", "Buy", "call", "Sales call", "sales", "2"],
     ]
     assert fit[1][-1] == "0.25"
+    versions = rows[ReportKind.MAP_VERSIONS]
+    assert versions[0][:3] == ["number", "map_name", "published_at"]
+    assert [(row[0], row[1], row[11], row[15], row[18]) for row in versions[1:]] == [
+        ("1", "Buying", "0.25", "0.25", "0.75"),
+        ("2", "Buying v2", "0.5", "", "0.5"),
+    ]
 
 
 def test_csv_and_charts_keep_to_the_workspace_and_scope(workspace, outsider):

@@ -218,7 +218,7 @@ def test_every_demo_map_renders(admin_client, fmt):
 
     call_command("seed_demo", "--no-activity", stdout=io.StringIO())
     maps = JourneyMap.objects.filter(workspace__slug="demo")
-    assert maps.count() == 4
+    assert maps.count() >= 4  # a template, three personas' maps (and earlier versions)
     magic = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}[fmt]
     for journey_map in maps:
         url = f"/admin/journeys/journeymap/{journey_map.pk}/picture.{fmt}"

@@ -44,6 +44,7 @@ from workspaces.graphql.permissions import requires
 if TYPE_CHECKING:
     from analytics.graphql.funnel import FunnelResult
     from analytics.graphql.map_fit import MapFitResult
+    from analytics.graphql.map_versions import MapVersionsResult
     from analytics.graphql.paths import PathsResult
     from analytics.graphql.retention import RetentionResult
 
@@ -276,7 +277,8 @@ class ReportType(WorkspaceNode):
         description="The result drawn as a chart, once the report has succeeded; null "
         "otherwise. Attribution: credit per model and dimension; retention: cohort heatmap "
         "and average curve; funnel: stage bars with conversion; paths: Sankey of "
-        "transitions; map fit: designed emotion against observed stalls, off-map use.",
+        "transitions; map fit: designed emotion against observed stalls, off-map use; map "
+        "versions: conversion, off-map share and retention per version.",
     )
     def chart(
         self,
@@ -324,6 +326,17 @@ class ReportType(WorkspaceNode):
         from analytics.graphql.map_fit import MapFitResult
 
         return MapFitResult.from_report(root)
+
+    @strawberry_django.field(
+        only=["kind", "status", "result"],
+        description="The result, once a map versions report has succeeded; null otherwise.",
+    )
+    def map_versions(
+        self, root: models.Report
+    ) -> Annotated["MapVersionsResult", strawberry.lazy("analytics.graphql.map_versions")] | None:
+        from analytics.graphql.map_versions import MapVersionsResult
+
+        return MapVersionsResult.from_report(root)
 
     @strawberry_django.field(
         only=["kind", "status", "result"],

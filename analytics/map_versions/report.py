@@ -1,0 +1,92 @@
+"""Map versions as a report kind: each version of a persona's map over its live window.
+
+The result (JSON, stored on the Report) reads:
+
+    {
+      "persona": str,                       # persona key
+      "stall_days": int,
+      "retention": {"days": int, "period": int},
+      "versions": [                         # by number
+        {"number": int, "map_name": str, "published_at": str | None,
+         "window": {"from": str, "to": str, "days": float, "live": bool},
+         "accounts": {"entered": int,       # entered the first stage in the window
+                      "active": int},       # any activity in the window
+         "funnel": {"entered": int, "advanced": int,   # summed over the stages
+                    "conversion_rate": float | None,   # advanced / entered
+                    "stalled": int},
+         "stages": [funnel stage rows, as in analytics/funnel/report.py],
+         "off_map": {"interactions": int, "off_map_interactions": int,
+                     "share": float | None},
+         "retention": {"eligible": int, "retained": int, "rate": float | None}}, ...
+      ],
+      "notes": [str]                        # the seasonality caveat, with two versions or more
+    }
+
+docs/journeys.md defines every number.
+"""
+
+from analytics.map_versions.chart import chart
+from analytics.map_versions.compute import compute_map_versions
+from analytics.map_versions.parameters import parse_parameters
+from analytics.models import ReportKind
+from analytics.registry import KindSpec
+
+COLUMNS = [
+    "number",
+    "map_name",
+    "published_at",
+    "window_from",
+    "window_to",
+    "window_days",
+    "live",
+    "accounts_entered",
+    "accounts_active",
+    "funnel_entered",
+    "funnel_advanced",
+    "conversion_rate",
+    "stalled",
+    "interactions",
+    "off_map_interactions",
+    "off_map_share",
+    "retention_eligible",
+    "retained",
+    "retention_rate",
+]
+
+
+def table(result: dict) -> tuple[list[str], list[list]]:
+    """One row per version."""
+    return COLUMNS, [
+        [
+            v["number"],
+            v["map_name"],
+            v["published_at"],
+            v["window"]["from"],
+            v["window"]["to"],
+            v["window"]["days"],
+            v["window"]["live"],
+            v["accounts"]["entered"],
+            v["accounts"]["active"],
+            v["funnel"]["entered"],
+            v["funnel"]["advanced"],
+            v["funnel"]["conversion_rate"],
+            v["funnel"]["stalled"],
+            v["off_map"]["interactions"],
+            v["off_map"]["off_map_interactions"],
+            v["off_map"]["share"],
+            v["retention"]["eligible"],
+            v["retention"]["retained"],
+            v["retention"]["rate"],
+        ]
+        for v in result["versions"]
+    ]
+
+
+SPEC = KindSpec(
+    kind=ReportKind.MAP_VERSIONS,
+    version="map-versions-1",
+    parse=parse_parameters,
+    compute=compute_map_versions,
+    chart=chart,
+    table=table,
+)
