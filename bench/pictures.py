@@ -61,13 +61,16 @@ def main() -> int:
         info = _common.machine(_common.database_version())
         call_command("seed_demo", stdout=io.StringIO())
         workspace = Workspace.objects.get(slug="demo")
-        revops = JourneyMap.objects.get(workspace=workspace, persona__key="revops-lead")
+        revops = JourneyMap.objects.get(
+            workspace=workspace, persona__key="revops-lead", status="published"
+        )
         parameters = {
             ReportKind.ATTRIBUTION: {"models": ["first_touch", "linear", "markov"]},
             ReportKind.RETENTION: {},
             ReportKind.FUNNEL: {"map_persona": "revops-lead"},
             ReportKind.PATHS: {},
             ReportKind.MAP_FIT: {"journey_map": relay.to_base64("JourneyMap", revops.pk)},
+            ReportKind.MAP_VERSIONS: {"map_persona": "revops-lead"},
         }
         reports = {}
         for kind, params in parameters.items():

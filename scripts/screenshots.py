@@ -48,6 +48,7 @@ def demo_reports() -> dict[str, int]:
         ReportKind.FUNNEL: {"map_persona": "revops-lead"},
         ReportKind.PATHS: {},
         ReportKind.MAP_FIT: {"journey_map": relay.to_base64("JourneyMap", revops.pk)},
+        ReportKind.MAP_VERSIONS: {"map_persona": "revops-lead"},
     }
     ids = {}
     for kind, params in parameters.items():
