@@ -40,6 +40,12 @@ def themed(chart: alt.TopLevelMixin, title: str) -> dict[str, Any]:
     )
 
 
+def empty(title: str, message: str) -> dict[str, Any]:
+    """The chart of a result with nothing to draw: its title and why, never a blank."""
+    text = base([{"message": message}]).mark_text(fontSize=13, color="#57606a")
+    return themed(text.encode(text="message:N").properties(width=WIDTH, height=60), title)
+
+
 def render_spec(spec: dict[str, Any], picture_format: PictureFormat) -> bytes:
     if picture_format is PictureFormat.SVG:
         return vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION).encode()

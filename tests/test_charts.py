@@ -443,3 +443,33 @@ def test_csv_and_charts_keep_to_the_workspace_and_scope(workspace, outsider):
         assert outsider.client.get(url, headers=outsider.headers).status_code == 404
         journeys_only = token_client(workspace, [Scope.JOURNEYS_READ])
         assert journeys_only.client.get(url, headers=journeys_only.headers).status_code == 403
+
+
+EMPTY = {
+    ReportKind.ATTRIBUTION: (
+        {**ATTRIBUTION, "models": [{"model": "linear", "rows": []}]},
+        "No conversion was credited to any touch.",
+    ),
+    ReportKind.RETENTION: (
+        {**RETENTION, "cohorts": [RETENTION["cohorts"][1]], "average": {"rates": [None]}},
+        "No cohort has any account yet.",
+    ),
+    ReportKind.FUNNEL: ({**FUNNEL, "stages": []}, "The map has no stages."),
+    ReportKind.PATHS: ({**PATHS, "transitions": []}, "No converting journey had a touch."),
+    ReportKind.MAP_FIT: ({**MAP_FIT, "stages": [], "off_map": []}, "The map has no stages."),
+    ReportKind.MAP_VERSIONS: (
+        {**MAP_VERSIONS, "versions": [_version(1, "Buying", None, None, None)]},
+        "No version has measures yet: no account was active in any window.",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(ReportKind))
+def test_a_result_with_nothing_to_draw_says_so(workspace, kind):
+    from analytics.charts import report_chart
+    from journeys.pictures import PictureFormat
+
+    result, message = EMPTY[kind]
+    report = stored(workspace, kind, result)
+    assert message in texts(report_chart(report).decode())
+    assert report_chart(report, PictureFormat.PNG).startswith(b"\x89PNG")

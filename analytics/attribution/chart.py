@@ -5,7 +5,7 @@ from typing import Any
 
 import altair as alt
 
-from analytics.charts import WIDTH, base, themed
+from analytics.charts import WIDTH, base, empty, themed
 
 MODEL_LABELS = {
     "first_touch": "First touch",
@@ -68,6 +68,10 @@ def chart_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def chart(result: dict[str, Any]) -> dict[str, Any]:
     rows = chart_rows(result)
+    totals = result["totals"]
+    title = f"Attribution: {totals['conversions']} conversions, credit per model"
+    if not rows:
+        return empty(title, "No conversion was credited to any touch.")
     bars = (
         base(rows)
         .mark_bar()
@@ -86,6 +90,4 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
     layered = alt.layer(bars, text).facet(
         row=alt.Row("dimension:N", title=None, header=alt.Header(labelFontWeight="bold"))
     )
-    totals = result["totals"]
-    title = f"Attribution: {totals['conversions']} conversions, credit per model"
     return themed(layered.resolve_scale(y="independent"), title)

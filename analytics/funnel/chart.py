@@ -4,10 +4,14 @@ from typing import Any
 
 import altair as alt
 
-from analytics.charts import WIDTH, base, themed
+from analytics.charts import WIDTH, base, empty, themed
 
 
 def chart(result: dict[str, Any]) -> dict[str, Any]:
+    journey_map = result["journey_map"]
+    title = f"Stage funnel of {journey_map['name']}: {result['totals']['accounts']} accounts"
+    if not result["stages"]:
+        return empty(title, "The map has no stages.")
     bars, labels = [], []
     for stage in result["stages"]:
         name = f"{stage['position']}. {stage['name']}"
@@ -45,6 +49,4 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
         .mark_text(dy=-18, fontWeight="bold", fontSize=10)
         .encode(x=stage_axis, y="entered:Q", text="label:N")
     )
-    journey_map = result["journey_map"]
-    title = f"Stage funnel of {journey_map['name']}: {result['totals']['accounts']} accounts"
     return themed(alt.layer(columns, counts, rates).properties(width=WIDTH, height=280), title)

@@ -5,7 +5,7 @@ from typing import Any
 
 import altair as alt
 
-from analytics.charts import WIDTH, base, themed
+from analytics.charts import WIDTH, base, empty, themed
 
 TOP = 12
 
@@ -21,6 +21,10 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
         for row in result["stages"]
     ]
     order = [row["stage"] for row in stages]
+    journey_map = result["journey_map"]
+    title = f"Map fit of {journey_map['name']}"
+    if not stages:
+        return empty(title, "The map has no stages.")
     stage_axis = alt.X("stage:N", title="Stage", sort=order, axis=alt.Axis(labelAngle=0))
     stalls = (
         base(stages)
@@ -79,6 +83,4 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
         width=WIDTH - 260,
         title=f"Touchpoints used where the map does not place them (top {TOP})",
     )
-    journey_map = result["journey_map"]
-    title = f"Map fit of {journey_map['name']}"
     return themed(alt.vconcat(designed, used) if off_map else designed, title)

@@ -5,7 +5,7 @@ from typing import Any
 
 import altair as alt
 
-from analytics.charts import WIDTH, base, themed
+from analytics.charts import WIDTH, base, empty, themed
 
 MEASURES = (
     ("Conversion", lambda v: v["funnel"]["conversion_rate"]),
@@ -26,18 +26,30 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
         if rate(version) is not None
     ]
     order = [version_label(version) for version in result["versions"]]
+    title = f"Map versions of persona {result['persona']}"
+    if not rows:
+        return empty(title, "No version has measures yet: no account was active in any window.")
     bars = (
         base(rows)
         .mark_bar()
         .encode(
-            x=alt.X("version:N", title="Version", sort=order, axis=alt.Axis(labelAngle=0)),
+            # Every version stands on the axis, measured or not (rates are null before
+            # anything happened in a version's window).
+            x=alt.X(
+                "version:N",
+                title="Version",
+                sort=order,
+                scale=alt.Scale(domain=order),
+                axis=alt.Axis(labelAngle=0),
+            ),
             xOffset=alt.XOffset("measure:N", sort=[name for name, _ in MEASURES]),
-            y=alt.Y("rate:Q", title="Rate", axis=alt.Axis(format="%")),
+            y=alt.Y(
+                "rate:Q", title="Rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+            ),
             color=alt.Color("measure:N", title=None, sort=[name for name, _ in MEASURES]),
         )
     )
     labels = bars.mark_text(dy=-5, fontSize=9).encode(
         text=alt.Text("rate:Q", format=".0%"), color=alt.value("#333")
     )
-    title = f"Map versions of persona {result['persona']}"
     return themed(alt.layer(bars, labels).properties(width=WIDTH, height=260), title)

@@ -11,7 +11,7 @@ from typing import Any
 
 import altair as alt
 
-from analytics.charts import WIDTH, base, themed
+from analytics.charts import WIDTH, base, empty, themed
 
 HEIGHT = 360
 GAP = 10  # between two nodes of one side
@@ -91,6 +91,13 @@ def layout(result: dict[str, Any]) -> tuple[list[dict], list[dict]]:
 
 
 def chart(result: dict[str, Any]) -> dict[str, Any]:
+    totals = result["totals"]
+    shown = min(TOP, sum(1 for t in result["transitions"] if t["count"] > 0))
+    title = (
+        f"Paths before {totals['conversions']} conversions: the {shown} most frequent transitions"
+    )
+    if not shown:
+        return empty(title, "No converting journey had a touch.")
     nodes, bands = layout(result)
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, 100]))
     y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, HEIGHT], reverse=True))
@@ -118,10 +125,5 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
     )
     left = words.transform_filter("datum.side == 'from'").mark_text(align="right", fontSize=10)
     right = words.transform_filter("datum.side == 'to'").mark_text(align="left", fontSize=10)
-    totals = result["totals"]
-    shown = min(TOP, sum(1 for t in result["transitions"] if t["count"] > 0))
-    title = (
-        f"Paths before {totals['conversions']} conversions: the {shown} most frequent transitions"
-    )
     drawing = alt.layer(links, boxes, left, right).properties(width=WIDTH - 240, height=HEIGHT)
     return themed(drawing, title)

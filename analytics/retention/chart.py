@@ -4,7 +4,7 @@ from typing import Any
 
 import altair as alt
 
-from analytics.charts import WIDTH, base, themed
+from analytics.charts import WIDTH, base, empty, themed
 
 
 def _cell(group: str, start: str, size: int, k: int, rate: float | None) -> dict[str, Any]:
@@ -19,6 +19,9 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
         for cohort in result["cohorts"]
         for k, rate in enumerate(cohort["rates"])
     ]
+    title = f"Retention by {period} cohort"
+    if not any(cell["rate"] is not None for cell in cells):
+        return empty(title, "No cohort has any account yet.")
     average = [
         {"k": k, "rate": rate}
         for k, rate in enumerate(result["average"]["rates"])
@@ -52,5 +55,4 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
     )
     curve_labels = curve.mark_text(dy=-9, fontSize=9).encode(text=alt.Text("rate:Q", format=".1%"))
     triangle = alt.layer(rects, labels).properties(width=WIDTH - 200)
-    title = f"Retention by {period} cohort"
     return themed(alt.vconcat(triangle, alt.layer(curve, curve_labels)), title)
