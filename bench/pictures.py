@@ -49,37 +49,18 @@ def main() -> int:
     with _common.workdir() as work, _common.throwaway_database(work) as url:
         _common.setup_django(_common.server_environment(url, work))
         from django.core.management import call_command
-        from strawberry import relay
 
         from analytics.charts import report_chart
+        from analytics.demo import demo_map, run_demo_reports
         from analytics.models import ReportKind
-        from analytics.runner import report_request, report_run
-        from journeys.models import JourneyMap
         from journeys.pictures import PictureFormat, map_picture
         from workspaces.models import Workspace
 
         info = _common.machine(_common.database_version())
         call_command("seed_demo", stdout=io.StringIO())
         workspace = Workspace.objects.get(slug="demo")
-        revops = JourneyMap.objects.get(
-            workspace=workspace, persona__key="revops-lead", status="published"
-        )
-        parameters = {
-            ReportKind.ATTRIBUTION: {"models": ["first_touch", "linear", "markov"]},
-            ReportKind.RETENTION: {},
-            ReportKind.FUNNEL: {"map_persona": "revops-lead"},
-            ReportKind.PATHS: {},
-            ReportKind.MAP_FIT: {"journey_map": relay.to_base64("JourneyMap", revops.pk)},
-            ReportKind.MAP_VERSIONS: {"map_persona": "revops-lead"},
-        }
-        reports = {}
-        for kind, params in parameters.items():
-            report = report_request(
-                workspace=workspace, kind=kind, parameters=params, enqueue=False
-            )
-            report_run(report.pk)
-            report.refresh_from_db()
-            reports[kind] = report
+        revops = demo_map(workspace)
+        reports = run_demo_reports(workspace)
 
         started = time.perf_counter()
         report_chart(reports[ReportKind.FUNNEL])

@@ -24,10 +24,9 @@ import django  # noqa: E402
 django.setup()
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-from strawberry import relay  # noqa: E402
 
+from analytics.demo import demo_map, run_demo_reports  # noqa: E402
 from analytics.models import ReportKind  # noqa: E402
-from analytics.runner import report_request, report_run  # noqa: E402
 from journeys.models import JourneyMap  # noqa: E402
 from tests.browser.conftest import CHROMIUM, FLAGS  # noqa: E402  (the browser tests' launch)
 from workspaces.models import Workspace  # noqa: E402
@@ -37,25 +36,8 @@ IMAGES = ROOT / "docs" / "images"
 
 def demo_reports() -> dict[str, int]:
     workspace = Workspace.objects.get(slug="demo")
-    published = JourneyMap.objects.filter(workspace=workspace, status="published")
-    revops = published.get(persona__key="revops-lead")
-    parameters = {
-        ReportKind.ATTRIBUTION: {
-            "models": ["first_touch", "linear", "markov"],
-            "dimensions": ["channel", "stage"],
-        },
-        ReportKind.RETENTION: {"period": "month", "periods": 6},
-        ReportKind.FUNNEL: {"map_persona": "revops-lead"},
-        ReportKind.PATHS: {},
-        ReportKind.MAP_FIT: {"journey_map": relay.to_base64("JourneyMap", revops.pk)},
-        ReportKind.MAP_VERSIONS: {"map_persona": "revops-lead"},
-    }
-    ids = {}
-    for kind, params in parameters.items():
-        report = report_request(workspace=workspace, kind=kind, parameters=params, enqueue=False)
-        report_run(report.pk)
-        ids[kind.value] = report.pk
-    ids["published_map"] = revops.pk
+    ids = {kind.value: report.pk for kind, report in run_demo_reports(workspace).items()}
+    ids["published_map"] = demo_map(workspace).pk
     ids["draft_map"] = JourneyMap.objects.filter(workspace=workspace, status="draft").first().pk
     return ids
 
