@@ -37,11 +37,19 @@ class Thresholds:
     stuck_idle_days: int = DEFAULT_STUCK_IDLE_DAYS
 
 
+RANK = {HealthStatus.ON_TRACK: 0, HealthStatus.BEHIND: 1, HealthStatus.STUCK: 2}
+
+
 @dataclass(frozen=True)
 class Health:
     status: HealthStatus
     due_at: datetime | None
     since: datetime
+    # When the account became (or becomes, without new activity) behind and stuck, and
+    # its last activity in the stage: what the recorded history is rebuilt from.
+    behind_at: datetime | None = None
+    stuck_at: datetime | None = None
+    active: datetime | None = None
 
 
 def workspace_thresholds(workspace: Workspace) -> Thresholds:
@@ -78,8 +86,41 @@ def assess(
         stuck_seconds = float(thresholds.stuck_duration_factor) * expected_days * 86400
         stuck_at.append(entered_at + timedelta(seconds=stuck_seconds))
     # "Past" a threshold means strictly after it: at due_at itself the account is on time.
-    if now > min(stuck_at):
-        return Health(HealthStatus.STUCK, due_at, min(stuck_at))
-    if now > min(behind_at):
-        return Health(HealthStatus.BEHIND, due_at, min(behind_at))
-    return Health(HealthStatus.ON_TRACK, due_at, active)
+    marks = {"behind_at": min(behind_at), "stuck_at": min(stuck_at), "active": active}
+    if now > marks["stuck_at"]:
+        return Health(HealthStatus.STUCK, due_at, marks["stuck_at"], **marks)
+    if now > marks["behind_at"]:
+        return Health(HealthStatus.BEHIND, due_at, marks["behind_at"], **marks)
+    return Health(HealthStatus.ON_TRACK, due_at, active, **marks)
+
+
+def transitions(
+    *,
+    previous: HealthStatus | None,
+    previous_since: datetime | None,
+    entered: bool,
+    entered_at: datetime,
+    health: Health,
+) -> list[tuple[HealthStatus, datetime]]:
+    """The status changes (status, when it took effect) that lead from the previous status
+    to `health`, in order - also the steps a recompute did not see happen: an account found
+    stuck was behind before, from its behind threshold on. `entered`: the account is new in
+    the stage (then it started on track when it entered)."""
+    steps: list[tuple[HealthStatus, datetime]] = []
+    if entered:
+        steps.append((HealthStatus.ON_TRACK, entered_at))
+        previous, previous_since = HealthStatus.ON_TRACK, entered_at
+    if previous == health.status:
+        return steps
+    if RANK[health.status] > RANK[previous]:  # worse: each threshold in turn
+        if health.status == HealthStatus.STUCK and previous == HealthStatus.ON_TRACK:
+            steps.append((HealthStatus.BEHIND, health.behind_at))
+        steps.append((health.status, health.since))
+    else:  # better: the activity that rescued it
+        steps.append((health.status, health.active or health.since))
+    floor = previous_since or entered_at
+    clipped = []
+    for status, moment in steps:
+        floor = max(floor, moment)
+        clipped.append((status, floor))
+    return clipped

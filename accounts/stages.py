@@ -31,11 +31,12 @@ from django.utils import timezone
 
 from accounts import signals
 from accounts.batches import for_each_account_batch
-from accounts.health import Thresholds, assess, workspace_thresholds
+from accounts.health import Health, Thresholds, assess, transitions, workspace_thresholds
 from accounts.models import (
     Account,
     AccountStage,
     AccountStageChange,
+    HealthStatus,
     Interaction,
     MilestoneAchievement,
 )
@@ -175,7 +176,7 @@ def _apply(
                 at = reached[account_id].get(index)
                 reached[account_id][index] = first if at is None else min(at, first)
 
-    wanted: dict[tuple[int, int], AccountStage] = {}
+    wanted: dict[tuple[int, int], tuple[AccountStage, Health]] = {}
     for account_id, (plan, first_activity, last_activity) in accounts.items():
         marks = reached.get(account_id, {})
         placed = place(plan, first_activity, marks)
@@ -190,16 +191,19 @@ def _apply(
             thresholds=thresholds,
             finished=finished(plan, marks),
         )
-        wanted[(account_id, plan.journey_map_id)] = AccountStage(
-            workspace=workspace,
-            account_id=account_id,
-            journey_map_id=plan.journey_map_id,
-            stage_id=stage_id,
-            entered_at=entered_at,
-            status=health.status,
-            due_at=health.due_at,
-            status_since=health.since,
-            updated_at=now,
+        wanted[(account_id, plan.journey_map_id)] = (
+            AccountStage(
+                workspace=workspace,
+                account_id=account_id,
+                journey_map_id=plan.journey_map_id,
+                stage_id=stage_id,
+                entered_at=entered_at,
+                status=health.status,
+                due_at=health.due_at,
+                status_since=health.since,
+                updated_at=now,
+            ),
+            health,
         )
 
     existing = {
@@ -215,12 +219,16 @@ def _apply(
             "entered_at",
             "status",
             "due_at",
+            "status_since",
         )
     }
     stale = [row for key, row in existing.items() if key not in wanted]
-    writes = [row for key, row in wanted.items() if _differs(existing.get(key), row)]
-    changes = [_left(row, now) for row in stale]
-    changes += [c for row in writes if (c := _change(existing.get(_key(row)), row)) is not None]
+    writes, changes = [], [_left(row, now) for row in stale]
+    for key, (row, health) in wanted.items():
+        old = existing.get(key)
+        if _differs(old, row):
+            writes.append(row)
+            changes += _changes(old, row, health)
     if stale:
         AccountStage.objects.filter(pk__in=[row.pk for row in stale]).delete()
     if writes:
@@ -251,22 +259,35 @@ def _differs(old: AccountStage | None, new: AccountStage) -> bool:
     )
 
 
-def _change(old: AccountStage | None, new: AccountStage) -> AccountStageChange | None:
-    """The change from `old` to `new`, if the stage or the status moved."""
-    if old is not None and (old.stage_id, old.status) == (new.stage_id, new.status):
-        return None
-    moved = old is None or old.stage_id != new.stage_id
-    return AccountStageChange(
-        workspace_id=new.workspace_id,
-        account_id=new.account_id,
-        journey_map_id=new.journey_map_id,
-        stage_id=new.stage_id,
-        status=new.status,
-        previous_stage_id=None if old is None else old.stage_id,
-        previous_status="" if old is None else old.status,
-        # A new stage starts when it was entered; a new status when its threshold passed.
-        changed_at=new.entered_at if moved else new.status_since,
+def _changes(old: AccountStage | None, new: AccountStage, health: Health) -> list:
+    """The AccountStageChange rows from `old` to `new`: none if neither the stage nor the
+    status moved, else each step with the time it took effect."""
+    entered = old is None or old.stage_id != new.stage_id
+    steps = transitions(
+        previous=None if entered else HealthStatus(old.status),
+        previous_since=None if entered else old.status_since,
+        entered=entered,
+        entered_at=new.entered_at,
+        health=health,
     )
+    rows = []
+    previous_stage = None if old is None else old.stage_id
+    previous_status = "" if old is None else old.status
+    for status, moment in steps:
+        rows.append(
+            AccountStageChange(
+                workspace_id=new.workspace_id,
+                account_id=new.account_id,
+                journey_map_id=new.journey_map_id,
+                stage_id=new.stage_id,
+                status=status,
+                previous_stage_id=previous_stage,
+                previous_status=previous_status,
+                changed_at=moment,
+            )
+        )
+        previous_stage, previous_status = new.stage_id, status
+    return rows
 
 
 def _left(old: AccountStage, now: datetime) -> AccountStageChange:
