@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import signals
 from accounts.identity import AccountRef, IdentityError, clean_refs, resolve_identities
@@ -126,7 +127,12 @@ def account_merge(*, source: Account, target: Account) -> Account:
         target.domain = domain
     firsts = [t for t in (source.first_seen_at, target.first_seen_at) if t is not None]
     target.first_seen_at = min(firsts) if firsts else None
-    merged = {"id": source.pk, "name": source.name, "domain": source.domain}
+    merged = {
+        "id": source.pk,
+        "name": source.name,
+        "domain": source.domain,
+        "merged_at": timezone.now().isoformat(),
+    }
     source.delete()
     target.full_clean()
     target.save()

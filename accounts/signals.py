@@ -14,7 +14,8 @@ milestones_reached = Signal()
 stage_entered = Signal()
 # `change_ids`: AccountStageChange rows where an account's status changed within its stage.
 stage_status_changed = Signal()
-# `source`: what the merged-away account was ({"id", "name", "domain"}), `target_id`.
+# `source`: what the merged-away account was ({"id", "name", "domain", "merged_at"}),
+# `target_id`: the account it was merged into.
 account_merged = Signal()
 
 
