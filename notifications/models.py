@@ -127,9 +127,7 @@ class WebhookDelivery(WorkspaceScopedModel):
 class WebhookAttempt(models.Model):
     """One HTTP request of a delivery, for the log."""
 
-    workspace = models.ForeignKey(
-        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
-    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
     number = models.PositiveIntegerField()
     started_at = models.DateTimeField()
