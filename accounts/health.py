@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db import transaction
+
 from accounts.models import HealthStatus, JourneyHealthPolicy
 from workspaces.models import Workspace
+from workspaces.services import validated_save
 
 DEFAULT_STUCK_DURATION_FACTOR = Decimal(2)
 DEFAULT_BEHIND_IDLE_DAYS = 14
@@ -50,6 +53,16 @@ class Health:
     behind_at: datetime | None = None
     stuck_at: datetime | None = None
     active: datetime | None = None
+
+
+@transaction.atomic
+def journey_health_policy_save(*, policy: JourneyHealthPolicy) -> JourneyHealthPolicy:
+    """Save a workspace's thresholds and recompute its accounts' health after commit."""
+    from accounts.tasks import enqueue_workspace_processing
+
+    validated_save(policy)
+    enqueue_workspace_processing(policy.workspace_id)
+    return policy
 
 
 def workspace_thresholds(workspace: Workspace) -> Thresholds:

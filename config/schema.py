@@ -20,6 +20,7 @@ from analytics.graphql.schema import AnalyticsQuery
 from config.limits import graphql_limits, is_unexpected
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
+from notifications.graphql.schema import WebhooksMutation, WebhooksQuery
 from workspaces.graphql.audit import AuditQuery
 from workspaces.graphql.audit_extension import AuditLogExtension
 from workspaces.graphql.permissions import requires
@@ -28,7 +29,15 @@ from workspaces.graphql.tokens import TokensMutation, TokensQuery
 
 
 @strawberry.type
-class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQuery, AnalyticsQuery):
+class Query(
+    WorkspacesQuery,
+    TokensQuery,
+    AuditQuery,
+    JourneysQuery,
+    AccountsQuery,
+    AnalyticsQuery,
+    WebhooksQuery,
+):
     node: relay.Node | None = strawberry_django.node(
         extensions=requires(None),
         description="Any row of the request's workspace by its global id.",
@@ -46,6 +55,7 @@ class Mutation(
     FunnelReportMutation,
     MapFitReportMutation,
     RetentionReportMutation,
+    WebhooksMutation,
 ):
     pass
 
