@@ -26,6 +26,7 @@ WORKSPACE_FILTER = ("workspace", admin.RelatedOnlyFieldListFilter)
 
 
 class WebhookEndpointForm(WorkspaceRowForm):
+    url = forms.URLField(assume_scheme="https", max_length=2000)
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices, widget=forms.CheckboxSelectMultiple
     )
