@@ -23,6 +23,7 @@ from workspaces.admin_scoping import (
 from workspaces.models import Role
 
 WORKSPACE_FILTER = ("workspace", admin.RelatedOnlyFieldListFilter)
+EDITABLE = ("url", "description", "event_types", "enabled")
 
 
 class WebhookEndpointForm(WorkspaceRowForm):
@@ -33,7 +34,7 @@ class WebhookEndpointForm(WorkspaceRowForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ("workspace", "url", "description", "event_types", "enabled")
+        fields = ("workspace", *EDITABLE)
 
 
 @admin.register(WebhookEndpoint)
@@ -66,7 +67,7 @@ class WebhookEndpointAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, a
         )
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data.get(name) for name in form.Meta.fields[1:]}
+        data = {name: form.cleaned_data.get(name) for name in EDITABLE}
         if change:
             services.webhook_endpoint_update(endpoint=obj, **data)
             obj.refresh_from_db()

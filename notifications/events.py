@@ -15,11 +15,10 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from strawberry import relay
 
 from accounts.models import AccountStage, AccountStageChange, MilestoneAchievement
@@ -56,7 +55,7 @@ def body(workspace: Workspace, event_id: str, event: NewEvent, at: datetime) -> 
 def _time(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return timezone.localtime(value, timezone.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _gid(type_name: str, pk: int | None) -> str | None:
