@@ -278,8 +278,16 @@ def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
         delivery.attempts += 1
         delivery.lease_until = now + _lease()
         delivery.last_attempt_at = now
+        delivery.queued_until = None  # its task ran; the sweeper may queue it again
         delivery.save(
-            update_fields=["status", "attempts", "lease_until", "last_attempt_at", "updated_at"]
+            update_fields=[
+                "status",
+                "attempts",
+                "lease_until",
+                "queued_until",
+                "last_attempt_at",
+                "updated_at",
+            ]
         )
         return delivery
 
