@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "analytics",
     "notifications",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -143,8 +144,8 @@ if not DEBUG:
     if not SECURE_HSTS_PRELOAD:
         # Preloading is a one-way commitment of the whole domain, the operator's to make.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
-# /healthz is probed over plain HTTP by load balancers.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# /healthz and /readyz are probed over plain HTTP by load balancers.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set. Tasks are idempotent,
 # so the ORM broker's at-least-once redelivery is safe; retry must exceed timeout.

@@ -1,6 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from monitoring.schedules import after_migrate
+from notifications.schedules import SWEEPER
+
+install_sweeper = after_migrate(*SWEEPER)
+
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
@@ -19,19 +24,4 @@ class NotificationsConfig(AppConfig):
             (analytics_signals.report_finished, receivers.on_report_finished),
         ):
             signal.connect(receiver, dispatch_uid=f"notifications.{receiver.__name__}")
-        post_migrate.connect(
-            install_schedules_after_migrate, sender=self, dispatch_uid="notifications.schedules"
-        )
-
-
-def install_schedules_after_migrate(sender, apps=None, using="default", **kwargs) -> None:
-    from django.apps import apps as global_apps
-
-    from notifications.schedules import install_schedules
-
-    apps = apps or global_apps
-    try:
-        schedule_model = apps.get_model("django_q", "Schedule")
-    except LookupError:
-        return
-    install_schedules(schedule_model, using=using)
+        post_migrate.connect(install_sweeper, sender=self, dispatch_uid="notifications.schedules")
