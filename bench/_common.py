@@ -150,13 +150,13 @@ class Server:
                 raise RuntimeError(f"The server exited at start; see {self.log}:\n{self.tail()}")
             with contextlib.suppress(OSError, http.client.HTTPException):
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+                conn.request("GET", "/readyz", headers={"Host": "127.0.0.1"})
                 if conn.getresponse().status == 200:
                     conn.close()
                     return
                 conn.close()
             time.sleep(0.2)
-        raise RuntimeError(f"The server did not answer /healthz in {timeout} s:\n{self.tail()}")
+        raise RuntimeError(f"The server did not answer /readyz in {timeout} s:\n{self.tail()}")
 
     def pids(self) -> list[int]:
         """The server process and its children (gunicorn's workers)."""
