@@ -26,12 +26,10 @@ block of the database used) unless --no-doc.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -135,45 +133,13 @@ class Batches:
 
 def post(port: int, token: str, bodies: list[str], clients: int, deadline: float) -> float:
     """Seconds to post the bodies from `clients` threads; raises on any refusal."""
-    queue = list(reversed(bodies))
-    failures: list[BaseException] = []
-    lock = threading.Lock()
-    headers = {
-        "Host": "127.0.0.1",
-        "Content-Type": "application/json",
-        "Authorization": f"Bearer {token}",
-    }
 
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        try:
-            while not failures:
-                with lock:
-                    if not queue:
-                        return
-                    body = queue.pop()
-                if time.monotonic() > deadline:
-                    raise TimeoutError("--max-seconds reached")
-                conn.request("POST", "/graphql/", body, headers)
-                response = conn.getresponse()
-                data = response.read()
-                result = (json.loads(data).get("data") or {}).get("milestonesRecord") or {}
-                if response.status != 200 or result.get("accepted") != BATCH:
-                    raise RuntimeError(f"HTTP {response.status}: {data[:300]!r}")
-        except BaseException as error:
-            failures.append(error)
-        finally:
-            conn.close()
+    def on_answer(index: int, status: int, data: bytes, seconds: float) -> None:
+        result = (json.loads(data).get("data") or {}).get("milestonesRecord") or {}
+        if status != 200 or result.get("accepted") != BATCH:
+            raise RuntimeError(f"HTTP {status}: {data[:300]!r}")
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return time.perf_counter() - started
+    return _common.post_graphql(port, token, bodies, clients, deadline, on_answer)
 
 
 def set_subscribed(workspace, endpoints, on: bool) -> None:
