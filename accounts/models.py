@@ -243,7 +243,7 @@ class JourneyHealthPolicy(models.Model):
             raise ValidationError(
                 {
                     "stuck_idle_days": ValidationError(
-                        "Must be at least the days idle before behind.", code="invalid"
+                        "Must be at least the days idle before behind.", code="out_of_order"
                     )
                 }
             )

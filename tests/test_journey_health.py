@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import AccountStage, AccountStageChange, JourneyHealthPolicy
 from accounts.stages import recompute_stages
@@ -343,3 +344,72 @@ def test_another_workspaces_map_is_not_found(journey, other_workspace, viewer):
 
     assert result.errors[0]["extensions"] == {"code": "NOT_FOUND", "argument": "journeyMap"}
     assert result.body["data"] is None
+
+
+# Thresholds in the admin ------------------------------------------------------------------
+
+
+def test_admins_set_thresholds_in_the_admin_and_health_is_recomputed(
+    journey, workspace, django_capture_on_commit_callbacks
+):
+    from tests.admin_helpers import staff_client
+    from workspaces.models import Role
+
+    account = journey.account(first_seen_at=timezone.now() - timedelta(days=5))
+    recompute_stages(workspace=workspace)
+    assert AccountStage.objects.get(account=account).status == "on_track"
+    boss = staff_client(workspace, Role.ADMIN, "boss")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = boss.post(
+            "/admin/accounts/journeyhealthpolicy/add/",
+            {
+                "workspace": workspace.pk,
+                "stuck_duration_factor": "1.5",
+                "behind_idle_days": "2",
+                "stuck_idle_days": "4",
+            },
+        )
+
+    assert response.status_code == 302
+    assert JourneyHealthPolicy.objects.get().behind_idle_days == 2
+    assert AccountStage.objects.get(account=account).status == "stuck"  # 5 days idle
+
+
+def test_stuck_cannot_come_before_behind(workspace):
+    from tests.admin_helpers import staff_client
+    from workspaces.models import Role
+
+    boss = staff_client(workspace, Role.ADMIN, "boss")
+    response = boss.post(
+        "/admin/accounts/journeyhealthpolicy/add/",
+        {
+            "workspace": workspace.pk,
+            "stuck_duration_factor": "2",
+            "behind_idle_days": "20",
+            "stuck_idle_days": "10",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "stuck_idle_days": ["Must be at least the days idle before behind."]
+    }
+    assert not JourneyHealthPolicy.objects.exists()
+
+
+def test_editors_cannot_change_thresholds(workspace):
+    from tests.admin_helpers import staff_client
+    from workspaces.models import Role
+
+    editor = staff_client(workspace, Role.EDITOR, "ed")
+    response = editor.post(
+        "/admin/accounts/journeyhealthpolicy/add/",
+        {
+            "workspace": workspace.pk,
+            "stuck_duration_factor": "2",
+            "behind_idle_days": "1",
+            "stuck_idle_days": "2",
+        },
+    )
+    assert response.status_code == 403
+    assert not JourneyHealthPolicy.objects.exists()

@@ -122,8 +122,8 @@ class ContactOrder:
 class AccountStageType(WorkspaceNode):
     read_scopes = (Scope.ACCOUNTS_READ,)
 
-    journey_map: JourneyMapType
-    stage: StageType
+    journey_map: JourneyMapType = strawberry_django.field(description="The published map.")
+    stage: StageType = strawberry_django.field(description="The account's current stage in it.")
     entered_at: auto = strawberry_django.field(description="When the account entered the stage.")
     due_at: auto
     status_since: auto

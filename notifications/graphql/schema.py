@@ -77,7 +77,11 @@ class WebhooksMutation:
         description="Add a webhook endpoint. The answer holds its signing secret, this once.",
     )
     def webhook_endpoint_create(
-        self, info: Info, input: WebhookEndpointCreateInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointCreateInput, strawberry.argument(description="The new endpoint.")
+        ],
     ) -> WebhookEndpointWithSecret:
         created = services.webhook_endpoint_create(
             workspace=current_workspace(info),
@@ -91,7 +95,11 @@ class WebhooksMutation:
 
     @strawberry_django.mutation(extensions=_manage(), description="Change a webhook endpoint.")
     def webhook_endpoint_update(
-        self, info: Info, input: WebhookEndpointUpdateInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointUpdateInput, strawberry.argument(description="What to change.")
+        ],
     ) -> WebhookEndpointType:
         return services.webhook_endpoint_update(
             endpoint=load(info, input.id, WebhookEndpointType, field="id"),
