@@ -635,3 +635,33 @@ def test_amounts_are_strings_in_payloads(
         )
     achievement = receiver.requests[0].json["data"]["achievement"]
     assert (achievement["value"], achievement["currency"]) == ("1234.50", "EUR")
+
+
+def test_milestones_derived_from_rules_are_sent(
+    workspace, receiver, django_capture_on_commit_callbacks
+):
+    from accounts.rules import derive_rule_milestones
+    from tests.factories import InteractionFactory, TouchpointFactory
+
+    invited = TouchpointFactory(workspace=workspace, key="user-invited")
+    MilestoneFactory(
+        workspace=workspace,
+        key="team-formed",
+        rule={"touchpoint": "user-invited", "min_count": 2, "within_days": 7},
+    )
+    account = AccountFactory(workspace=workspace)
+    for day in (1, 2):
+        InteractionFactory(
+            account=account, touchpoint=invited, occurred_at=timezone.now() - timedelta(days=day)
+        )
+    endpoint_for(workspace, receiver.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert derive_rule_milestones(workspace=workspace) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert derive_rule_milestones(workspace=workspace) == 0  # nothing new: nothing sent
+
+    [request] = receiver.requests
+    data = request.json["data"]
+    assert (data["milestone"]["key"], data["achievement"]["origin"]) == ("team-formed", "RULE")
+    assert data["account"]["id"] == gid(account)
