@@ -8,6 +8,7 @@ from accounts import ingestion, services
 from accounts.graphql.inputs import (
     AccountMergeInput,
     AccountUpsertInput,
+    FeedbackResponseInput,
     InteractionInput,
     MilestoneAchievementInput,
 )
@@ -41,6 +42,16 @@ class AccountsMutation:
     )
     def milestones_record(self, info: Info, items: list[MilestoneAchievementInput]) -> IngestResult:
         report = ingestion.milestones_record(workspace=current_workspace(info), items=items)
+        return IngestResult.of(report)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="Store up to 1,000 feedback responses (survey answers, ratings, "
+        "comments), like interactionsIngest: each item is accepted, a duplicate or rejected "
+        "with reasons (a score outside its instrument's scale, say).",
+    )
+    def feedback_record(self, info: Info, items: list[FeedbackResponseInput]) -> IngestResult:
+        report = ingestion.feedback_record(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
 
     @strawberry_django.mutation(
