@@ -183,5 +183,54 @@ def test_feedback_record_needs_the_write_scope(workspace):
     items = [{"clientId": "s-1", "instrument": "NPS", "score": 4, "occurredAt": WHEN,
               "account": {"domain": "acme.com"}}]
     result = gql(FEEDBACK_RECORD, {"items": items})
-    assert result.errors or not result.body["data"]["feedbackRecord"].get("accepted")
+    assert result.errors[0]["extensions"]["requiredScope"] == "accounts:write"
     assert FeedbackResponse.objects.count() == 0
+
+
+TIMELINE = """
+query ($id: ID!) {
+  account(id: $id) {
+    timeline(first: 10, order: OLDEST_FIRST) {
+      edges { node {
+        __typename
+        ... on Interaction { clientId }
+        ... on FeedbackResponse { clientId instrument score comment touchpoint { key } }
+      } }
+    }
+  }
+}
+"""
+
+
+def test_timelines_show_responses_after_interactions_of_the_same_instant(workspace, viewer):
+    from accounts.ingestion import InteractionItem, interactions_ingest
+
+    TouchpointFactory(workspace=workspace, key="support-ticket")
+    interactions_ingest(
+        workspace=workspace,
+        items=[
+            InteractionItem(
+                client_id="i-1",
+                touchpoint="support-ticket",
+                occurred_at=WHEN,
+                account=AccountRef(domain="acme.com"),
+            )
+        ],
+    )
+    feedback_record(
+        workspace=workspace,
+        items=[
+            response(1, instrument="csat", score=2, comment="Slow", touchpoint="support-ticket"),
+            response(2, occurred_at="2026-03-01T09:30:00Z"),
+        ],
+    )
+    account = Account.objects.get()
+    data = viewer(TIMELINE, {"id": relay.to_base64("Account", account.pk)}).data
+    nodes = [edge["node"] for edge in data["account"]["timeline"]["edges"]]
+    assert nodes == [
+        {"__typename": "FeedbackResponse", "clientId": "fb-2", "instrument": "NPS",
+         "score": "9.00", "comment": "", "touchpoint": None},
+        {"__typename": "Interaction", "clientId": "i-1"},
+        {"__typename": "FeedbackResponse", "clientId": "fb-1", "instrument": "CSAT",
+         "score": "2.00", "comment": "Slow", "touchpoint": {"key": "support-ticket"}},
+    ]

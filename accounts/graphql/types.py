@@ -178,5 +178,40 @@ class MilestoneAchievementType(WorkspaceNode):
     properties: JSON
 
 
+FeedbackInstrument = strawberry.enum(
+    models.FeedbackResponse.Instrument,
+    name="FeedbackInstrument",
+    description="What a feedback response measures.",
+)
+
+
+@strawberry_django.type(
+    models.FeedbackResponse,
+    name="FeedbackResponse",
+    description="What a customer said: a survey answer, a rating or a comment.",
+)
+class FeedbackResponseType(WorkspaceNode):
+    read_scopes = (Scope.ACCOUNTS_READ,)
+
+    client_id: auto = strawberry_django.field(description="The sender's id for the response.")
+    occurred_at: auto = strawberry_django.field(description="When the customer answered.")
+    received_at: auto = strawberry_django.field(description="When Waymark stored it.")
+    account: AccountType = strawberry_django.field(description="The account that answered.")
+    contact: ContactType | None = strawberry_django.field(description="The person, if known.")
+    instrument: FeedbackInstrument = strawberry_django.field(description="What it measures.")
+    score: Decimal | None = strawberry_django.field(description="The answer; null for TEXT.")
+    scale_min: int | None = strawberry_django.field(description="The scale's bottom.")
+    scale_max: int | None = strawberry_django.field(description="The scale's top.")
+    comment: auto = strawberry_django.field(description="What the customer wrote.")
+    source: auto = strawberry_django.field(description="e.g. survey, ticketing, review_site.")
+    touchpoint: TouchpointType | None = strawberry_django.field(
+        description="The touchpoint it is about, if given."
+    )
+    stage: StageType | None = strawberry_django.field(
+        description="The stage it is about, if the sender named one."
+    )
+    properties: JSON = strawberry_django.field(description="Anything else the sender gave.")
+
+
 AccountConnection = DjangoListConnection[AccountType]
 ContactConnection = DjangoListConnection[ContactType]
