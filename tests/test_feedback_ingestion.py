@@ -234,3 +234,38 @@ def test_timelines_show_responses_after_interactions_of_the_same_instant(workspa
         {"__typename": "FeedbackResponse", "clientId": "fb-1", "instrument": "CSAT",
          "score": "2.00", "comment": "Slow", "touchpoint": {"key": "support-ticket"}},
     ]
+
+
+def test_csv_import_of_feedback_rejects_rows_outside_the_scale(workspace, tmp_path):
+    import csv
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from accounts.csv_import import FEEDBACK
+
+    TouchpointFactory(workspace=workspace, key="support-ticket")
+    path = tmp_path / "feedback.csv"
+    rows = [
+        {"client_id": "c-1", "instrument": "nps", "occurred_at": WHEN,
+         "account_domain": "acme.com", "score": "10", "comment": "Love it", "source": "survey"},
+        {"client_id": "c-2", "instrument": "csat", "occurred_at": WHEN,
+         "account_domain": "acme.com", "score": "6"},
+        {"client_id": "c-3", "instrument": "ces", "occurred_at": WHEN,
+         "contact_email": "bo@acme.com", "score": "2", "touchpoint": "support-ticket"},
+    ]
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(FEEDBACK.columns))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = StringIO()
+    call_command("import_feedback", "--workspace", "acme", str(path), stdout=out,
+                 stderr=StringIO())
+    assert set(FeedbackResponse.objects.values_list("client_id", flat=True)) == {"c-1", "c-3"}
+    with open(tmp_path / "feedback.rejected.csv", newline="", encoding="utf-8") as file:
+        rejected = list(csv.DictReader(file))
+    assert [(row["line"], row["client_id"]) for row in rejected] == [("3", "c-2")]
+    assert "score" in rejected[0]["errors"]
+    call_command("import_feedback", "--workspace", "acme", str(path), stdout=StringIO(),
+                 stderr=StringIO())
+    assert FeedbackResponse.objects.count() == 2
