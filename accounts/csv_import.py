@@ -1,4 +1,5 @@
-"""Importing interactions, milestone achievements and feedback responses from CSV files, in constant memory.
+"""Importing interactions, milestone achievements and feedback responses from CSV files,
+in constant memory.
 
 Rows are read one at a time and handed, in batches of at most `MAX_BATCH`, to the same
 pipeline as the GraphQL API (`interactions_ingest`, `milestones_record`,

@@ -422,9 +422,7 @@ def clean_score(instrument: str, value: Any, bounds: tuple[int, int] | None) -> 
     if SCALES[instrument].whole and score != score.to_integral_value():
         raise ItemInvalid("score", f"{instrument.upper()} scores are whole numbers.", "invalid")
     if not low <= score <= high:
-        raise ItemInvalid(
-            "score", f"Out of the scale: from {low} to {high}.", "out_of_scale"
-        )
+        raise ItemInvalid("score", f"Out of the scale: from {low} to {high}.", "out_of_scale")
     return score
 
 

@@ -72,8 +72,8 @@ class TimelineFilters:
     too); within a side every given filter must match. `stage_id` applies to both kinds:
     interactions at touchpoints placed in the stage, achievements of milestones that exit
     it, and feedback responses that name it. Feedback responses show unless touchpoints,
-    channels or milestones are selected. `kinds` and the time range (at or after `occurred_after`, strictly before
-    `occurred_before`) apply to both kinds.
+    channels or milestones are selected. `kinds` and the time range (at or after
+    `occurred_after`, strictly before `occurred_before`) apply to every kind.
     """
 
     kinds: frozenset[EntryKind] = frozenset()
@@ -132,7 +132,9 @@ class TimelinePage:
 # Cursors: base64("timeline:<asc|desc>:<microseconds since the epoch, UTC>:<kind>:<id>").
 CURSOR_PREFIX = "timeline"
 _ORDER_CODES = {TimelineOrder.OLDEST_FIRST: "asc", TimelineOrder.NEWEST_FIRST: "desc"}
-_CURSOR = re.compile(r"timeline:(asc|desc):(-?\d{1,18}):(interaction|milestone|feedback):(\d{1,19})")
+_CURSOR = re.compile(
+    r"timeline:(asc|desc):(-?\d{1,18}):(interaction|milestone|feedback):(\d{1,19})"
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_ID = 2**63 - 1  # a bigint: larger ids would be a database error, not "no rows"
 

@@ -30,9 +30,10 @@ def response(n=1, **fields) -> FeedbackItem:
 
 
 def outcome(report) -> list[tuple[str, str | None, str | None]]:
+    first = [r.errors[0] if r.errors else None for r in report.items]
     return [
-        (r.status.value, r.errors[0].field if r.errors else None, r.errors[0].code if r.errors else None)
-        for r in report.items
+        (r.status.value, e.field if e else None, e.code if e else None)
+        for r, e in zip(report.items, first, strict=True)
     ]
 
 
@@ -167,8 +168,13 @@ def test_feedback_record_over_graphql_is_replay_safe(workspace):
             "comment": "Quick answer",
             "source": "ticketing",
         },
-        {"clientId": "s-2", "instrument": "CES", "score": "9", "occurredAt": WHEN,
-         "account": {"domain": "acme.com"}},
+        {
+            "clientId": "s-2",
+            "instrument": "CES",
+            "score": "9",
+            "occurredAt": WHEN,
+            "account": {"domain": "acme.com"},
+        },
     ]
     body = gql(FEEDBACK_RECORD, {"items": items}).data["feedbackRecord"]
     assert (body["accepted"], body["duplicates"], body["rejected"]) == (1, 0, 1)
@@ -180,8 +186,15 @@ def test_feedback_record_over_graphql_is_replay_safe(workspace):
 
 def test_feedback_record_needs_the_write_scope(workspace):
     gql = token_client(workspace, [Scope.ACCOUNTS_READ])
-    items = [{"clientId": "s-1", "instrument": "NPS", "score": 4, "occurredAt": WHEN,
-              "account": {"domain": "acme.com"}}]
+    items = [
+        {
+            "clientId": "s-1",
+            "instrument": "NPS",
+            "score": 4,
+            "occurredAt": WHEN,
+            "account": {"domain": "acme.com"},
+        }
+    ]
     result = gql(FEEDBACK_RECORD, {"items": items})
     assert result.errors[0]["extensions"]["requiredScope"] == "accounts:write"
     assert FeedbackResponse.objects.count() == 0
@@ -228,11 +241,23 @@ def test_timelines_show_responses_after_interactions_of_the_same_instant(workspa
     data = viewer(TIMELINE, {"id": relay.to_base64("Account", account.pk)}).data
     nodes = [edge["node"] for edge in data["account"]["timeline"]["edges"]]
     assert nodes == [
-        {"__typename": "FeedbackResponse", "clientId": "fb-2", "instrument": "NPS",
-         "score": "9.00", "comment": "", "touchpoint": None},
+        {
+            "__typename": "FeedbackResponse",
+            "clientId": "fb-2",
+            "instrument": "NPS",
+            "score": "9.00",
+            "comment": "",
+            "touchpoint": None,
+        },
         {"__typename": "Interaction", "clientId": "i-1"},
-        {"__typename": "FeedbackResponse", "clientId": "fb-1", "instrument": "CSAT",
-         "score": "2.00", "comment": "Slow", "touchpoint": {"key": "support-ticket"}},
+        {
+            "__typename": "FeedbackResponse",
+            "clientId": "fb-1",
+            "instrument": "CSAT",
+            "score": "2.00",
+            "comment": "Slow",
+            "touchpoint": {"key": "support-ticket"},
+        },
     ]
 
 
@@ -247,25 +272,43 @@ def test_csv_import_of_feedback_rejects_rows_outside_the_scale(workspace, tmp_pa
     TouchpointFactory(workspace=workspace, key="support-ticket")
     path = tmp_path / "feedback.csv"
     rows = [
-        {"client_id": "c-1", "instrument": "nps", "occurred_at": WHEN,
-         "account_domain": "acme.com", "score": "10", "comment": "Love it", "source": "survey"},
-        {"client_id": "c-2", "instrument": "csat", "occurred_at": WHEN,
-         "account_domain": "acme.com", "score": "6"},
-        {"client_id": "c-3", "instrument": "ces", "occurred_at": WHEN,
-         "contact_email": "bo@acme.com", "score": "2", "touchpoint": "support-ticket"},
+        {
+            "client_id": "c-1",
+            "instrument": "nps",
+            "occurred_at": WHEN,
+            "account_domain": "acme.com",
+            "score": "10",
+            "comment": "Love it",
+            "source": "survey",
+        },
+        {
+            "client_id": "c-2",
+            "instrument": "csat",
+            "occurred_at": WHEN,
+            "account_domain": "acme.com",
+            "score": "6",
+        },
+        {
+            "client_id": "c-3",
+            "instrument": "ces",
+            "occurred_at": WHEN,
+            "contact_email": "bo@acme.com",
+            "score": "2",
+            "touchpoint": "support-ticket",
+        },
     ]
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=list(FEEDBACK.columns))
         writer.writeheader()
         writer.writerows(rows)
     out = StringIO()
-    call_command("import_feedback", "--workspace", "acme", str(path), stdout=out,
-                 stderr=StringIO())
+    call_command("import_feedback", "--workspace", "acme", str(path), stdout=out, stderr=StringIO())
     assert set(FeedbackResponse.objects.values_list("client_id", flat=True)) == {"c-1", "c-3"}
     with open(tmp_path / "feedback.rejected.csv", newline="", encoding="utf-8") as file:
         rejected = list(csv.DictReader(file))
     assert [(row["line"], row["client_id"]) for row in rejected] == [("3", "c-2")]
     assert "score" in rejected[0]["errors"]
-    call_command("import_feedback", "--workspace", "acme", str(path), stdout=StringIO(),
-                 stderr=StringIO())
+    call_command(
+        "import_feedback", "--workspace", "acme", str(path), stdout=StringIO(), stderr=StringIO()
+    )
     assert FeedbackResponse.objects.count() == 2
