@@ -1,4 +1,5 @@
 from decimal import Decimal
+from enum import Enum
 
 import strawberry
 import strawberry_django
@@ -178,11 +179,13 @@ class MilestoneAchievementType(WorkspaceNode):
     properties: JSON
 
 
-FeedbackInstrument = strawberry.enum(
-    models.FeedbackResponse.Instrument,
-    name="FeedbackInstrument",
-    description="What a feedback response measures.",
-)
+@strawberry.enum(name="FeedbackInstrument", description="What a feedback response measures.")
+class FeedbackInstrument(Enum):
+    NPS = strawberry.enum_value("nps", description="Net Promoter Score, 0 to 10.")
+    CSAT = strawberry.enum_value("csat", description="Customer satisfaction, 1 to 5 by default.")
+    CES = strawberry.enum_value("ces", description="Customer effort, 1 to 7 by default.")
+    RATING = strawberry.enum_value("rating", description="A rating, 1 to 5 stars by default.")
+    TEXT = strawberry.enum_value("text", description="A comment without a score.")
 
 
 @strawberry_django.type(
