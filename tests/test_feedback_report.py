@@ -131,7 +131,7 @@ def metrics(responses, nps=(0, 0, 0, 0, None), csat=(0, 0, None), ces=(0, None),
         "responses": responses,
         "nps": dict(
             zip(("responses", "promoters", "passives", "detractors", "score"), nps, strict=True)
-        ),  # fmt: skip
+        ),
         "csat": dict(zip(("responses", "satisfied", "percent"), csat, strict=True)),
         "ces": dict(zip(("responses", "mean"), ces, strict=True)),
         "rating": dict(zip(("responses", "mean"), rating, strict=True)),
