@@ -12,10 +12,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Max, Min, OuterRef, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Account, Interaction, MilestoneAchievement
+from accounts.models import Account, FeedbackResponse, Interaction, MilestoneAchievement
 from analytics.map_fit.parameters import map_pk
 from analytics.registry import RunContext
 from journeys.models import JourneyMap, Stage, StageMilestone, StageTouchpoint, Touchpoint
@@ -114,6 +129,7 @@ def compute_map_fit(context: RunContext) -> dict[str, Any]:
     context.progress(80)
     out_of_order = _out_of_order(plan, first_exit, start)
     stages = _stalls(plan, first_exit, activity, start, end, stall_days)
+    _measured(plan, stages, FeedbackResponse.objects.filter(**events), exits, start)
     context.progress(95)
     return {
         "journey_map": {
@@ -135,15 +151,12 @@ def compute_map_fit(context: RunContext) -> dict[str, Any]:
     }
 
 
-def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
-    """{(stage index, touchpoint id): [interactions, accounts]} of the interactions in the
-    period, each at the stage its account was at when it happened (SQL: the furthest exit
-    position reached at or before the interaction, per touchpoint)."""
-    if not plan.stages:
-        return {}
-    in_period = interactions if start is None else interactions.filter(occurred_at__gte=start)
+def _reached(plan: _Plan, exits):
+    """For rows of an event model: the furthest exit position the row's account reached at
+    or before the row's time (NULL: none), with the last stage's exits merged into the
+    stage before it, so that plan.stage_after gives the stage the account was at."""
     if plan.exit_position and len(plan.stages) > 1:
-        reached = Subquery(
+        return Subquery(
             exits.filter(
                 account_id=OuterRef("account_id"), occurred_at__lte=OuterRef("occurred_at")
             )
@@ -152,8 +165,17 @@ def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
             .values("reached_position")[:1],
             output_field=IntegerField(),
         )
-    else:
-        reached = Value(None, output_field=IntegerField())
+    return Value(None, output_field=IntegerField())
+
+
+def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
+    """{(stage index, touchpoint id): [interactions, accounts]} of the interactions in the
+    period, each at the stage its account was at when it happened (SQL: the furthest exit
+    position reached at or before the interaction, per touchpoint)."""
+    if not plan.stages:
+        return {}
+    in_period = interactions if start is None else interactions.filter(occurred_at__gte=start)
+    reached = _reached(plan, exits)
     rows = (
         in_period.order_by()
         .annotate(reached=reached)
@@ -233,6 +255,56 @@ def _accounts(plan: _Plan, interactions, achievements, exits) -> tuple[dict, dic
                 (first, last) if known is None else (min(known[0], first), max(known[1], last))
             )
     return first_exit, activity
+
+
+# A scored response on [scale_min, scale_max] mapped linearly onto the map's emotion
+# scale, -5 to 5: -5 + 10 x (score - scale_min) / (scale_max - scale_min).
+EMOTION_LOW, EMOTION_HIGH = -5, 5
+MEASURED_INSTRUMENTS = ("nps", "csat", "ces", "rating")
+
+
+def _normalised():
+    span = EMOTION_HIGH - EMOTION_LOW
+    return ExpressionWrapper(
+        Value(float(EMOTION_LOW))
+        + Value(float(span))
+        * (Cast("score", FloatField()) - Cast("scale_min", FloatField()))
+        / (Cast("scale_max", FloatField()) - Cast("scale_min", FloatField())),
+        output_field=FloatField(),
+    )
+
+
+def _measured(plan: _Plan, stages: list[dict], responses, exits, start) -> None:
+    """Add to each stage row the mean of its scored feedback responses normalised to the
+    emotion scale (responses given while the account was at the stage, in the period),
+    their count, and the gap measured - designed."""
+    in_period = responses.filter(
+        instrument__in=MEASURED_INSTRUMENTS, score__isnull=False, scale_max__gt=F("scale_min")
+    )
+    if start is not None:
+        in_period = in_period.filter(occurred_at__gte=start)
+    rows = (
+        in_period.order_by()
+        .annotate(reached=_reached(plan, exits))
+        .values("reached")
+        .annotate(total=Sum(_normalised()), count=Count("id"))
+        .values_list("reached", "total", "count")
+    )
+    sums = [[0.0, 0] for _ in plan.stages]
+    for reached_position, total, count in rows if plan.stages else ():
+        if not count:  # grouping by a constant gives one row, even without responses
+            continue
+        entry = sums[plan.stage_after(reached_position)]
+        entry[0] += total
+        entry[1] += count
+    for row, (total, count) in zip(stages, sums, strict=True):
+        measured = round(total / count, 2) if count else None
+        row["measured_score"] = measured
+        row["measured_responses"] = count
+        designed = row["emotion_score"]
+        row["emotion_gap"] = (
+            None if measured is None or designed is None else round(measured - designed, 2)
+        )
 
 
 def _out_of_order(plan: _Plan, first_exit: dict, start: datetime | None) -> list[dict]:
