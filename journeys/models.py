@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from journeys.matching import validate_matching_rules
 from journeys.validation import (
     validate_milestone_rule,
     validate_string_list,
@@ -69,7 +70,8 @@ class Persona(WorkspaceScopedModel):
     matching_rules = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Which accounts and contacts fit this persona (used by identity matching).",
+        help_text='Which accounts fit this persona: {"priority": N, "match": CONDITION} '
+        "(see docs/analytics.md, Personas that assign themselves).",
     )
 
     class Meta:
@@ -84,10 +86,10 @@ class Persona(WorkspaceScopedModel):
     def clean(self) -> None:
         super().clean()
         # Field validators skip empty values such as [], so the shape is checked here.
-        if not isinstance(self.matching_rules, dict):
-            raise ValidationError(
-                {"matching_rules": ValidationError("Must be a JSON object.", code="invalid")}
-            )
+        try:
+            validate_matching_rules(self.matching_rules)
+        except ValidationError as error:
+            raise ValidationError({"matching_rules": error}) from None
         channels = self.preferred_channels if isinstance(self.preferred_channels, list) else []
         unknown = sorted({str(c) for c in channels} - set(Channel.values))
         if unknown:

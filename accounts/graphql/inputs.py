@@ -3,6 +3,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from accounts.graphql.scalars import Amount, EventTime
+from accounts.graphql.types import PersonaSource
 from accounts.identity import AccountRef, ContactRef
 from accounts.ingestion import AchievementItem, FeedbackItem, InteractionItem
 
@@ -126,7 +127,16 @@ class AccountUpsertInput:
     employee_count: int | None = None
     annual_revenue: Amount | None = None
     country: str | None = None
-    persona: relay.GlobalID | None = None
+    persona: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="The account's persona, set by hand: its personaSource becomes MANUAL "
+        "(unless personaSource is given too).",
+    )
+    persona_source: PersonaSource | None = strawberry.field(
+        default=None,
+        description="RULE hands the persona back to the personas' matching rules; MANUAL "
+        "keeps the current one from them.",
+    )
 
 
 @strawberry.input

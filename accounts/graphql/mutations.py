@@ -4,7 +4,7 @@ import strawberry
 import strawberry_django
 from strawberry.types import Info
 
-from accounts import ingestion, services
+from accounts import ingestion, personas, services
 from accounts.graphql.inputs import (
     AccountMergeInput,
     AccountUpsertInput,
@@ -13,7 +13,7 @@ from accounts.graphql.inputs import (
     MilestoneAchievementInput,
 )
 from accounts.graphql.results import AccountsUpsertResult, IngestResult
-from accounts.graphql.types import AccountType
+from accounts.graphql.types import AccountType, PersonaReassignmentType
 from journeys.graphql.types import PersonaType
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace, input_data, load
@@ -65,6 +65,8 @@ class AccountsMutation:
             changes = {name: value for name, value in changes.items() if value is not None}
             if "persona" in changes:
                 changes["persona"] = load(info, changes["persona"], PersonaType, field="persona")
+            if "persona_source" in changes:
+                changes["persona_source"] = changes["persona_source"].value
             upserts.append(services.AccountUpsert(ref=item.ref.to_ref(), changes=changes))
         results = services.accounts_upsert(workspace=current_workspace(info), items=upserts)
         return AccountsUpsertResult.of(results)
@@ -78,3 +80,14 @@ class AccountsMutation:
         source = load(info, input.source, AccountType, field="source")
         target = load(info, input.target, AccountType, field="target")
         return services.account_merge(source=source, target=target)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="Re-run the personas' matching rules over every account in the "
+        "background (accounts whose persona is MANUAL are left alone), then recompute the "
+        "current stages of those whose persona changed. Answered at once, QUEUED: follow "
+        "its progress with `personaReassignment(id:)`. While one is queued or running, "
+        "that one is answered.",
+    )
+    def personas_reassign(self, info: Info) -> PersonaReassignmentType:
+        return personas.persona_reassignment_start(workspace=current_workspace(info))

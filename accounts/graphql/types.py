@@ -85,6 +85,12 @@ class AccountStageType(WorkspaceNode):
     entered_at: auto
 
 
+@strawberry.enum(name="PersonaSource", description="Who decides an account's persona.")
+class PersonaSource(Enum):
+    MANUAL = strawberry.enum_value("manual", description="Set by hand; rules leave it alone.")
+    RULE = strawberry.enum_value("rule", description="The personas' matching rules decide.")
+
+
 @strawberry_django.type(
     models.Account, name="Account", filters=AccountFilter, ordering=AccountOrder
 )
@@ -99,6 +105,15 @@ class AccountType(WorkspaceNode):
     country: auto
     persona: PersonaType | None
     first_seen_at: auto
+
+    @strawberry_django.field(
+        only=["persona_source"],
+        description="MANUAL: the persona was set by hand and the personas' matching rules "
+        "leave it alone; RULE: the rules decide it.",
+    )
+    def persona_source(self, root: models.Account) -> "PersonaSource":
+        return PersonaSource(root.persona_source)
+
     created_at: auto
     contacts: list["ContactType"] = strawberry_django.field(description="The account's people.")
     current_stages: list[AccountStageType] = strawberry_django.field(
@@ -214,6 +229,44 @@ class FeedbackResponseType(WorkspaceNode):
         description="The stage it is about, if the sender named one."
     )
     properties: JSON = strawberry_django.field(description="Anything else the sender gave.")
+
+
+@strawberry.enum(name="PersonaReassignmentStatus", description="Where a reassignment is.")
+class PersonaReassignmentStatus(Enum):
+    QUEUED = strawberry.enum_value("queued", description="Waiting for a worker.")
+    RUNNING = strawberry.enum_value("running", description="Matching accounts.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="Done.")
+    FAILED = strawberry.enum_value("failed", description="Stopped by an error (see error).")
+
+
+@strawberry_django.type(
+    models.PersonaReassignment,
+    name="PersonaReassignment",
+    description="A run of the personas' matching rules over every account of the workspace.",
+)
+class PersonaReassignmentType(WorkspaceNode):
+    read_scopes = (Scope.ACCOUNTS_READ,)
+
+    progress: auto = strawberry_django.field(description="Percent done.")
+    accounts: auto = strawberry_django.field(description="Accounts checked so far.")
+    changed: auto = strawberry_django.field(description="Accounts whose persona changed.")
+    error: auto = strawberry_django.field(description="Why it failed, if it did.")
+    created_at: auto = strawberry_django.field(description="When it was requested.")
+    started_at: auto = strawberry_django.field(description="When a worker took it up.")
+    finished_at: auto = strawberry_django.field(description="When it finished.")
+
+    @strawberry_django.field(only=["status"], description="Where the run is.")
+    def status(self, root: models.PersonaReassignment) -> PersonaReassignmentStatus:
+        return PersonaReassignmentStatus(root.status)
+
+
+@strawberry.type(description="What a set of matching rules would match, before it is saved.")
+class PersonaMatchPreview:
+    matching: int = strawberry.field(description="Accounts the rules match (any persona now).")
+    accounts: int = strawberry.field(description="Accounts in the workspace.")
+    sample: list[AccountType] = strawberry.field(
+        description="Up to 10 of the matching accounts, by name."
+    )
 
 
 AccountConnection = DjangoListConnection[AccountType]
