@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('journeys', '0002_feedback_and_persona_matching'),
+        ('journeys', '0001_initial'),
         ('workspaces', '0002_api_tokens_and_audit'),
     ]
 
