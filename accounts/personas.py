@@ -26,6 +26,7 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, 
 from django.utils import timezone
 
 from accounts.batches import for_each_account_batch
+from accounts.event_store import AnyOf
 from accounts.models import Account, Contact, PersonaReassignment, PersonaSource
 from journeys.matching import ContactMatch, Group, Leaf, parse_matching_rules
 from journeys.models import Persona
@@ -122,22 +123,20 @@ def match_personas(
 
     def work(ids: list[int]) -> int:
         nonlocal checked
+        # The CASE is evaluated once per account (filtering on it would repeat it); the
+        # comparison with the current persona is done on the rows that come back.
         rows = (
-            Account.objects.filter(pk__in=ids, persona_source=PersonaSource.RULE)
+            Account.objects.filter(AnyOf(F("pk"), ids), persona_source=PersonaSource.RULE)
             .annotate(wanted=wanted)
-            .filter(
-                Q(wanted__isnull=True, persona__isnull=False)
-                | Q(wanted__isnull=False, persona__isnull=True)
-                | (Q(wanted__isnull=False) & ~Q(persona_id=F("wanted")))
-            )
             .order_by()
-            .values_list("pk", "wanted")
+            .values_list("pk", "persona_id", "wanted")
         )
         by_persona: dict[int | None, list[int]] = defaultdict(list)
-        for pk, persona_id in rows:
-            by_persona[persona_id].append(pk)
+        for pk, current, persona_id in rows:
+            if current != persona_id:
+                by_persona[persona_id].append(pk)
         for persona_id, pks in by_persona.items():
-            Account.objects.filter(pk__in=pks).update(persona_id=persona_id)
+            Account.objects.filter(AnyOf(F("pk"), pks)).update(persona_id=persona_id)
             changed.extend(pks)
         checked += len(ids)
         if progress is not None:
