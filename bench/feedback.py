@@ -319,11 +319,7 @@ def main() -> int:
         assign = personas(workspace, args)
         print(f"persona assignment: {assign['timings']}", flush=True)
         markdown = report(args, info, ingest, assign)
-        print()
-        print(markdown)
-        if not args.no_doc:
-            path = _common.write_section(SECTION, SKELETON, info["vendor"], markdown)
-            print(f"\nWritten to {path.relative_to(_common.REPO)}")
+        _common.publish(SECTION, SKELETON, info["vendor"], markdown, write=not args.no_doc)
     return 0
 
 

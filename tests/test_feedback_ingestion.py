@@ -156,25 +156,22 @@ mutation ($items: [FeedbackResponseInput!]!) {
 """
 
 
+def api_item(client_id, instrument, score, **fields) -> dict:
+    return {
+        "clientId": client_id,
+        "instrument": instrument,
+        "score": score,
+        "occurredAt": WHEN,
+        "account": {"domain": "acme.com"},
+        **fields,
+    }
+
+
 def test_feedback_record_over_graphql_is_replay_safe(workspace):
     gql = token_client(workspace, [Scope.ACCOUNTS_WRITE])
     items = [
-        {
-            "clientId": "s-1",
-            "instrument": "CSAT",
-            "score": 4,
-            "occurredAt": WHEN,
-            "account": {"domain": "acme.com"},
-            "comment": "Quick answer",
-            "source": "ticketing",
-        },
-        {
-            "clientId": "s-2",
-            "instrument": "CES",
-            "score": "9",
-            "occurredAt": WHEN,
-            "account": {"domain": "acme.com"},
-        },
+        api_item("s-1", "CSAT", 4, comment="Quick answer", source="ticketing"),
+        api_item("s-2", "CES", "9"),
     ]
     body = gql(FEEDBACK_RECORD, {"items": items}).data["feedbackRecord"]
     assert (body["accepted"], body["duplicates"], body["rejected"]) == (1, 0, 1)
@@ -186,15 +183,7 @@ def test_feedback_record_over_graphql_is_replay_safe(workspace):
 
 def test_feedback_record_needs_the_write_scope(workspace):
     gql = token_client(workspace, [Scope.ACCOUNTS_READ])
-    items = [
-        {
-            "clientId": "s-1",
-            "instrument": "NPS",
-            "score": 4,
-            "occurredAt": WHEN,
-            "account": {"domain": "acme.com"},
-        }
-    ]
+    items = [api_item("s-1", "NPS", 4)]
     result = gql(FEEDBACK_RECORD, {"items": items})
     assert result.errors[0]["extensions"]["requiredScope"] == "accounts:write"
     assert FeedbackResponse.objects.count() == 0
