@@ -14,6 +14,7 @@ from accounts.models import (
     AccountExternalId,
     AccountStage,
     Contact,
+    FeedbackResponse,
     Interaction,
     MilestoneAchievement,
     PersonaSource,
@@ -126,7 +127,7 @@ def account_merge(*, source: Account, target: Account) -> Account:
         a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
     }
     source, target = locked[source.pk], locked[target.pk]
-    for model in (Interaction, MilestoneAchievement, Contact, AccountExternalId):
+    for model in (Interaction, MilestoneAchievement, FeedbackResponse, Contact, AccountExternalId):
         model.objects.filter(account=source).update(account=target)
     AccountStage.objects.filter(account=source).delete()
     for name in ACCOUNT_FIELDS:

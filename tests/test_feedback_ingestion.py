@@ -301,3 +301,21 @@ def test_csv_import_of_feedback_rejects_rows_outside_the_scale(workspace, tmp_pa
         "import_feedback", "--workspace", "acme", str(path), stdout=StringIO(), stderr=StringIO()
     )
     assert FeedbackResponse.objects.count() == 2
+
+
+def test_merging_accounts_keeps_their_responses(workspace):
+    from accounts.services import account_merge
+
+    feedback_record(
+        workspace=workspace,
+        items=[response(1), response(2, account=AccountRef(domain="globex.com"))],
+    )
+    source, target = (
+        Account.objects.get(domain="globex.com"),
+        Account.objects.get(domain="acme.com"),
+    )
+    account_merge(source=source, target=target)
+    assert list(FeedbackResponse.objects.values_list("account__domain", flat=True)) == [
+        "acme.com",
+        "acme.com",
+    ]
