@@ -24,7 +24,12 @@ class PersonaFields:
     pain_points: list[str] | None = UNSET
     objections: list[str] | None = UNSET
     preferred_channels: list[Channel] | None = UNSET
-    matching_rules: JSON | None = UNSET
+    matching_rules: JSON | None = strawberry.field(
+        default=UNSET,
+        description='{"priority": N, "match": CONDITION}: the accounts it matches get it as '
+        "their persona (unless set by hand). Checked against the grammar; try it first with "
+        "personaMatchPreview.",
+    )
 
 
 @strawberry.input

@@ -42,7 +42,10 @@ class PersonaType(WorkspaceNode):
     pain_points: list[str]
     objections: list[str]
     preferred_channels: list[Channel]
-    matching_rules: JSON
+    matching_rules: JSON = strawberry_django.field(
+        description='Which accounts fit this persona: {"priority": N, "match": CONDITION} '
+        "(docs/analytics.md, Personas that assign themselves); {} for none."
+    )
     created_at: auto
     updated_at: auto
     journey_maps: list["JourneyMapType"] = strawberry_django.field(
