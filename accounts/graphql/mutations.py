@@ -1,5 +1,7 @@
 """Ingestion and identity mutations: thin resolvers over accounts services."""
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from strawberry.types import Info
@@ -50,7 +52,14 @@ class AccountsMutation:
         "comments), like interactionsIngest: each item is accepted, a duplicate or rejected "
         "with reasons (a score outside its instrument's scale, say).",
     )
-    def feedback_record(self, info: Info, items: list[FeedbackResponseInput]) -> IngestResult:
+    def feedback_record(
+        self,
+        info: Info,
+        items: Annotated[
+            list[FeedbackResponseInput],
+            strawberry.argument(description="Up to 1,000 responses, answered in this order."),
+        ],
+    ) -> IngestResult:
         report = ingestion.feedback_record(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
 

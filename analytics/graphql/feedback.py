@@ -5,7 +5,7 @@ analytics/feedback/report.py documents the stored JSON; docs/analytics.md define
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -243,7 +243,13 @@ class FeedbackReportMutation:
         "once, QUEUED, and computed in the background: poll `report(id:)`. Bad parameters "
         "are field errors, and nothing is queued.",
     )
-    def feedback_report_request(self, info: Info, input: FeedbackReportInput) -> ReportType:
+    def feedback_report_request(
+        self,
+        info: Info,
+        input: Annotated[
+            FeedbackReportInput, strawberry.argument(description="The report's parameters.")
+        ],
+    ) -> ReportType:
         return runner.report_request(
             workspace=current_workspace(info),
             kind=models.ReportKind.FEEDBACK,
