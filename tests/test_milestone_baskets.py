@@ -255,3 +255,28 @@ def test_baskets_over_graphql(workspace, tp, editor):
     stored = Milestone.objects.get(key="basket")
     assert stored.rule["all"][1] == {"feedback": "nps", "min_score": 9.0}
     assert gid(stored) == body["milestoneCreate"]["id"]
+
+
+def test_a_feedback_rule_is_derived_after_feedback_ingestion(
+    workspace, django_capture_on_commit_callbacks
+):
+    from accounts.identity import AccountRef
+    from accounts.ingestion import FeedbackItem, feedback_record
+
+    promoter = MilestoneFactory(
+        workspace=workspace, key="promoter", rule={"feedback": "nps", "min_score": 9}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback_record(
+            workspace=workspace,
+            items=[
+                FeedbackItem(
+                    client_id="nps-1",
+                    instrument="nps",
+                    score=10,
+                    occurred_at="2026-03-02T09:30:00Z",
+                    account=AccountRef(domain="acme.com", name="acme"),
+                )
+            ],
+        )
+    assert achieved(promoter) == {"acme": (datetime(2026, 3, 2, 9, 30, tzinfo=UTC), None)}
