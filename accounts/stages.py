@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Case, IntegerField, Min, OuterRef, Subquery, Value, When
+from django.db.models import Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -173,42 +173,3 @@ def _apply(workspace: Workspace, plans: dict[int, MapPlan], account_ids: list[in
             update_fields=["stage", "entered_at", "updated_at"],
         )
     return len(stale) + len(writes)
-
-
-def reached_index_at(workspace: Workspace, plan: MapPlan, *, received_by: datetime | None = None):
-    """A SQL expression for rows of an event model (with account_id and occurred_at): the
-    index of the furthest stage of `plan` one of whose exit milestones the row's account
-    had achieved at or before the row's time, or NULL for none. The last stage's exits
-    count as the stage before it (both place an account in the last stage), so
-    `stage_index_after` of the value is the stage the account was at then, by the rules
-    of `place`. received_by: only achievements received by then count."""
-    last = len(plan.stage_ids) - 1
-    if not plan.exit_index or last < 1:
-        return Value(None, output_field=IntegerField())
-    index = Case(
-        *[
-            When(milestone_id=milestone, then=Value(min(at, last - 1)))
-            for milestone, at in plan.exit_index.items()
-        ],
-        output_field=IntegerField(),
-    )
-    achievements = MilestoneAchievement.objects.filter(
-        workspace=workspace,
-        account_id=OuterRef("account_id"),
-        milestone_id__in=list(plan.exit_index),
-        occurred_at__lte=OuterRef("occurred_at"),
-    )
-    if received_by is not None:
-        achievements = achievements.filter(received_at__lte=received_by)
-    return Subquery(
-        achievements.annotate(reached_index=index)
-        .order_by("-reached_index")
-        .values("reached_index")[:1],
-        output_field=IntegerField(),
-    )
-
-
-def stage_index_after(plan: MapPlan, reached: int | None) -> int:
-    """The index of the stage an account is at once it reached the exits of stage index
-    `reached` (None: none): the next stage, or the last."""
-    return 0 if reached is None else min(reached + 1, len(plan.stage_ids) - 1)

@@ -3,8 +3,10 @@ period and per stage the account was at when it answered.
 
 Everything is aggregated in SQL - counts and sums with conditional aggregation, grouped by
 persona, by truncated period, and by the furthest exit reached before the response (one
-query per published map) - and Python only turns the sums into scores. The comment samples
-are one query per stage. docs/analytics.md ("Feedback") defines every number.
+query per persona's map version, read under the version in force at the response, as
+attribution, the funnel and map fit do) - and Python only turns the sums into scores. The
+comment samples are one query per stage and version. docs/analytics.md ("Feedback")
+defines every number.
 """
 
 from collections import defaultdict
@@ -16,10 +18,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import FeedbackResponse
-from accounts.stages import published_plans, reached_index_at, stage_index_after
+from accounts.models import FeedbackResponse, MilestoneAchievement
+from analytics import stage_at_time
 from analytics.registry import RunContext
-from journeys.models import JourneyMap, Persona, Stage
+from journeys.models import Persona
 
 Instrument = FeedbackResponse.Instrument
 PROMOTER_MIN, DETRACTOR_MAX = 9, 6
@@ -168,50 +170,71 @@ def _iso(moment: datetime | Any) -> str:
 
 
 def _by_stage(context: RunContext, responses, aggregate: dict, samples: int) -> list[dict]:
-    """Per stage of a published map: the responses of the map persona's accounts while they
-    were at the stage; last, a row (stage null) for the responses of accounts without
-    a published map (no persona, or none published for it)."""
+    """Per stage of each persona's map: the responses of the persona's accounts given while
+    the account was at the stage, under the map version in force then (stage at the time,
+    analytics.stage_at_time); stages laid out by the latest version, then any stage only
+    an earlier version had. Last, a row (stage null) for the responses of accounts whose
+    persona has no map version (or no persona)."""
     workspace = context.workspace
-    plans = published_plans(workspace)
-    maps = JourneyMap.objects.filter(
-        workspace=workspace, pk__in=[p.journey_map_id for p in plans.values()]
-    )
-    maps = {row.pk: row for row in maps.select_related("persona")}
-    stages = Stage.objects.in_bulk([pk for plan in plans.values() for pk in plan.stage_ids])
+    timelines = {
+        persona_id: timeline
+        for persona_id, timeline in stage_at_time.timelines(workspace).items()
+        if timeline.reference is not None and timeline.reference.stages
+    }
+    keys = dict(Persona.objects.filter(workspace=workspace).values_list("pk", "key"))
     rows = []
-    for persona_id, plan in sorted(
-        plans.items(), key=lambda item: maps[item[1].journey_map_id].persona.key
-    ):
-        of_persona = responses.filter(account__persona_id=persona_id).annotate(
-            reached_index=reached_index_at(workspace, plan, received_by=context.cutoff)
+    for persona_id, timeline in sorted(timelines.items(), key=lambda item: keys[item[0]]):
+        exits = MilestoneAchievement.objects.filter(
+            workspace=workspace,
+            received_at__lte=context.cutoff,
+            milestone_id__in=stage_at_time.exit_milestone_ids(timeline),
         )
-        per_stage: dict[int, dict[str, Any]] = defaultdict(_empty)
-        reached_of: dict[int, list] = defaultdict(list)
-        for reached, sums in _grouped(of_persona, "reached_index", aggregate).items():
-            index = stage_index_after(plan, reached)
-            _add(per_stage[index], sums)
-            reached_of[index].append(reached)
-        journey_map = maps[plan.journey_map_id]
-        for index, stage_id in enumerate(plan.stage_ids):
-            stage = stages[stage_id]
-            sample_rows = (
-                of_persona.filter(_reached_in(reached_of[index])) if reached_of[index] else None
+        of_persona = responses.filter(account__persona_id=persona_id)
+        per_stage: dict[str, dict[str, Any]] = defaultdict(_empty)
+        stage_of = {}
+        sampled: dict[str, list[QuerySet]] = defaultdict(list)
+        for lower, upper, in_force, version in stage_at_time.versions_in_force(timeline):
+            in_range = of_persona
+            if lower is not None:
+                in_range = in_range.filter(occurred_at__gte=lower)
+            if upper is not None:
+                in_range = in_range.filter(occurred_at__lt=upper)
+            placed = in_range.annotate(
+                reached_index=stage_at_time.reached_position(in_force, exits)
             )
+            reached_of: dict[str, list] = defaultdict(list)
+            for reached, sums in _grouped(placed, "reached_index", aggregate).items():
+                stage = version.stages[stage_at_time.stage_after(version, reached)]
+                _add(per_stage[stage.key], sums)
+                stage_of.setdefault(stage.key, stage)
+                reached_of[stage.key].append(reached)
+            for key, values in reached_of.items():
+                sampled[key].append(placed.filter(_reached_in(values)))
+        reference = timeline.reference
+        ordered = [*reference.stages]
+        ordered += [stage for key, stage in stage_of.items() if reference.index_of(key) is None]
+        head = {
+            "journey_map_id": reference.map_id,
+            "journey_map_name": reference.map_name,
+            "persona": keys[persona_id],
+        }
+        for stage in ordered:
+            comments = sorted(
+                (c for queryset in sampled[stage.key] for c in _samples(queryset, samples)),
+                key=lambda c: c["occurred_at"],
+                reverse=True,
+            )[:samples]
             rows.append(
-                {
-                    "journey_map_id": journey_map.pk,
-                    "journey_map_name": journey_map.name,
-                    "persona": journey_map.persona.key,
-                    "stage_id": stage.pk,
+                head
+                | {
+                    "stage_id": stage.id,
                     "stage_position": stage.position,
                     "stage_name": stage.name,
-                    **metrics(per_stage[index]),
-                    "comment_samples": _samples(sample_rows, samples)
-                    if sample_rows is not None
-                    else [],
+                    **metrics(per_stage[stage.key]),
+                    "comment_samples": comments,
                 }
             )
-    without = responses.exclude(account__persona_id__in=list(plans))
+    without = responses.exclude(account__persona_id__in=list(timelines))
     rows.append(
         {
             "journey_map_id": None,

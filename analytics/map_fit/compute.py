@@ -17,11 +17,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
-    IntegerField,
     Max,
     Min,
-    OuterRef,
-    Subquery,
     Sum,
     Value,
 )
@@ -190,44 +187,23 @@ def _at_stages(plan: _Plan, events, exits, start: datetime | None, *fields: str,
     if not plan.stages:
         return
     in_period = events if start is None else events.filter(occurred_at__gte=start)
-    for lower, upper, number in plan.timeline.ranges():
-        in_force = replace(plan.timeline, laid_out=number)
-        version = in_force.reference
-        if version is None or not version.stages:
-            continue
+    for lower, upper, in_force, version in stage_at_time.versions_in_force(plan.timeline):
         rows_in_force = in_period
         if lower is not None:
             rows_in_force = rows_in_force.filter(occurred_at__gte=lower)
         if upper is not None:
             rows_in_force = rows_in_force.filter(occurred_at__lt=upper)
-        if version.exits and len(version.stages) > 1:
-            reached = Subquery(
-                exits.filter(
-                    account_id=OuterRef("account_id"), occurred_at__lte=OuterRef("occurred_at")
-                )
-                .annotate(
-                    reached_position=stage_at_time.exit_position_expression(
-                        in_force, merge_last=True
-                    )
-                )
-                .exclude(reached_position=None)
-                .order_by("-reached_position")
-                .values("reached_position")[:1],
-                output_field=IntegerField(),
-            )
-        else:
-            reached = Value(None, output_field=IntegerField())
         rows = (
             rows_in_force.order_by()
-            .annotate(reached=reached)
+            .annotate(reached=stage_at_time.reached_position(in_force, exits))
             .values("reached", *fields)
             .annotate(**aggregates)
             .values_list("reached", *fields, *aggregates)
         )
         # One furthest position per stage (merge_last), so distinct accounts do not double.
         for reached_position, *row in rows:
-            stage = version.stages[_stage_after(version, reached_position)]
-            yield stage.key, number, row
+            stage = version.stages[stage_at_time.stage_after(version, reached_position)]
+            yield stage.key, version.number, row
 
 
 def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
@@ -244,15 +220,6 @@ def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
         entry[0] += count
         entry[1] += account_count
     return used
-
-
-def _stage_after(version: VersionPlan, position: int | None) -> int:
-    """The index of the stage an account is at once the furthest exit it reached is that
-    of the version's stage at `position` (None: none reached): the next stage, or the last."""
-    if position is None:
-        return 0
-    index = next(i for i, stage in enumerate(version.stages) if stage.position == position)
-    return min(index + 1, len(version.stages) - 1)
 
 
 def _fit(plan: _Plan, used: dict) -> tuple[list, list, int]:
