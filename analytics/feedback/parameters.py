@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
+from analytics.report_parameters import FieldErrors, is_whole, with_defaults
 from journeys.models import Persona
 from workspaces.models import Workspace
 
@@ -28,20 +28,11 @@ CAMEL = {
 }
 
 
-def _whole(value: Any, low: int, high: int) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
-
-
 def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any]:
     """Complete parameters, or a ValidationError naming each bad field (camelCase)."""
-    errors: dict[str, list[ValidationError]] = {}
-
-    def add(field: str, message: str, code: str = "invalid") -> None:
-        errors.setdefault(field, []).append(ValidationError(message, code=code))
-
-    for name in sorted(set(raw) - set(DEFAULTS)):
-        add(name, "Not a parameter of feedback reports.")
-    p = DEFAULTS | {name: value for name, value in raw.items() if value is not None}
+    errors = FieldErrors()
+    add = errors.add
+    p = with_defaults(errors, "feedback", raw, DEFAULTS)
     out = dict(p)
 
     persona = p["persona"]
@@ -69,10 +60,9 @@ def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any
         add("periodTo", "Must be after periodFrom.")
     if p["granularity"] not in GRANULARITIES:
         add("granularity", f"One of {', '.join(GRANULARITIES)}.", "invalid_choice")
-    if not _whole(p["csat_satisfied_min"], 1, 10):
+    if not is_whole(p["csat_satisfied_min"], 1, 10):
         add("csatSatisfiedMin", "A whole score from 1 to 10.")
-    if not _whole(p["comment_samples"], 0, 20):
+    if not is_whole(p["comment_samples"], 0, 20):
         add("commentSamples", "A whole number from 0 to 20.")
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_any()
     return out
