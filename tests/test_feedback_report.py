@@ -288,3 +288,39 @@ def test_request_and_read_over_graphql(world, editor, django_capture_on_commit_c
     assert Report.objects.get().kind == ReportKind.FEEDBACK
     bad = editor(FEEDBACK_REPORT, {"input": {"commentSamples": 99}}).data
     assert bad["feedbackReportRequest"].get("id") is None
+
+
+def test_stage_at_the_time_follows_the_map_version_in_force(workspace):
+    from tests.test_map_versions import World as Versioned
+    from tests.test_map_versions import day as on
+
+    v = Versioned(workspace)  # v1 from 1 Jan: Discover, Evaluate, Buy; v2 from 1 Feb:
+    # Discover, Purchase (Buy renamed), Evaluate; exits signup, won, trial in v2's order.
+    for n, (account, instrument, score, at) in enumerate(
+        [
+            (v.a, "nps", 10, on(1, 15)),  # v1, after signup: Evaluate
+            (v.a, "rating", 4, on(1, 25)),  # v1, after trial: Buy, which v2 calls Purchase
+            (v.a, "nps", 0, on(2, 16)),  # v2: trial is Evaluate's exit, the last: Evaluate
+            (v.b, "csat", 5, on(2, 12)),  # v2, after signup: Purchase
+            (v.b, "csat", 1, on(2, 22)),  # v2, after won (Purchase's exit): Evaluate
+            (v.c, "nps", 8, on(2, 12)),  # no exit yet: Discover
+        ]
+    ):
+        low, high = SCALES[instrument]
+        FeedbackResponse.objects.create(
+            workspace=workspace, account=account, occurred_at=at, received_at=at,
+            client_id=f"v-{n}", instrument=instrument, score=score, scale_min=low,
+            scale_max=high,
+        )  # fmt: skip
+    parameters = SPEC.parse(workspace, {})
+    result = SPEC.compute(RunContext(workspace, parameters, on(3, 1), lambda _: None))
+    rows = [
+        (r["stage_name"], r["responses"], r["nps"]["score"], r["csat"]["percent"])
+        for r in result["by_stage"]
+    ]
+    assert rows == [
+        ("Discover", 1, 0.0, None),
+        ("Purchase", 2, None, 100.0),
+        ("Evaluate", 3, 0.0, 0.0),
+        (None, 0, None, None),
+    ]
