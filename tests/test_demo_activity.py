@@ -16,6 +16,7 @@ from accounts.models import (
     AccountStage,
     Contact,
     ContactExternalId,
+    FeedbackResponse,
     Interaction,
     MilestoneAchievement,
 )
@@ -62,6 +63,7 @@ SNAPSHOT_MODELS = (
     ContactExternalId,
     Interaction,
     MilestoneAchievement,
+    FeedbackResponse,
     AccountStage,
 )
 
@@ -205,6 +207,7 @@ def test_a_run_on_a_later_day_stores_nothing_twice():
         "Accounts": 0,
         "Interactions": 0,
         "Achievements": 0,
+        "Feedback responses": 0,
         "Contacts": 0,
     }
     assert report.tallies["Interactions"].present == Interaction.objects.count()
@@ -344,3 +347,14 @@ def test_full_demo_seed():
     for journey_map in published:
         statuses = AccountStage.objects.filter(journey_map=journey_map)
         assert set(statuses.values_list("status", flat=True)) == {"on_track", "behind", "stuck"}
+
+
+def test_demo_customers_say_something_at_every_instrument():
+    workspace = seeded_catalogue()
+    report = activity.seed_activity(workspace=workspace, accounts=SMALL)
+    responses = FeedbackResponse.objects.filter(workspace=workspace)
+    assert report.tallies["Feedback responses"].created == responses.count()
+    instruments = set(responses.values_list("instrument", flat=True))
+    assert instruments == {"nps", "csat", "ces", "rating", "text"}
+    assert responses.exclude(comment="").exists()
+    assert not responses.filter(occurred_at__gte=activity.anchor_of(timezone.now())).exists()
