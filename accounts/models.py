@@ -1,11 +1,17 @@
 """The observed reality: customer companies, their people, and what they did when."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from journeys.models import JourneyMap, Milestone, Persona, Seniority, Stage, Touchpoint
 from workspaces.models import Workspace, WorkspaceScopedModel
+
+
+class PersonaSource(models.TextChoices):
+    MANUAL = "manual", "Set by hand"
+    RULE = "rule", "Matched by the personas' rules"
 
 
 class Account(WorkspaceScopedModel):
@@ -23,6 +29,13 @@ class Account(WorkspaceScopedModel):
     country = models.CharField(max_length=64, blank=True)
     persona = models.ForeignKey(
         Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts"
+    )
+    persona_source = models.CharField(
+        max_length=8,
+        choices=PersonaSource.choices,
+        default=PersonaSource.RULE,
+        help_text="MANUAL: the persona was set by hand and matching rules leave it alone; "
+        "RULE: the personas' matching rules decide it.",
     )
     first_seen_at = models.DateTimeField(
         null=True, blank=True, help_text="When its first interaction or milestone happened."
@@ -119,6 +132,14 @@ class ContactExternalId(WorkspaceScopedModel):
         return f"{self.source}:{self.external_id}"
 
 
+class HealthStatus(models.TextChoices):
+    """How an account is doing in its current stage (see accounts/health.py)."""
+
+    ON_TRACK = "on_track", "On track"
+    BEHIND = "behind", "Behind"
+    STUCK = "stuck", "Stuck"
+
+
 class AccountStage(WorkspaceScopedModel):
     """Where an account stands in a published map, recomputed from its achievements."""
 
@@ -126,6 +147,18 @@ class AccountStage(WorkspaceScopedModel):
     journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="+")
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
     entered_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=HealthStatus.choices, default=HealthStatus.ON_TRACK
+    )
+    due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the account is expected to leave the stage: entered plus the "
+        "stage's expected duration; empty without one, or when the journey is complete.",
+    )
+    status_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the account's current status began."
+    )
 
     same_workspace_fields = ("account", "journey_map", "stage")
 
@@ -135,9 +168,97 @@ class AccountStage(WorkspaceScopedModel):
                 fields=["account", "journey_map"], name="account_stage_one_per_map"
             )
         ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "journey_map", "stage", "status"], name="account_stage_health"
+            ),
+            models.Index(fields=["workspace", "status"], name="account_stage_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} at {self.stage}"
+
+
+class AccountStageChange(WorkspaceScopedModel):
+    """A change of an account's stage or health status in a map, with the time it took
+    effect: the history that weekly health counts are read from. A row with an empty
+    stage and status records that the account left the map."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, null=True, related_name="+")
+    status = models.CharField(max_length=16, choices=HealthStatus.choices, blank=True)
+    previous_stage = models.ForeignKey(
+        Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    previous_status = models.CharField(max_length=16, choices=HealthStatus.choices, blank=True)
+    changed_at = models.DateTimeField(help_text="When the change took effect.")
+
+    same_workspace_fields = ("account", "journey_map")
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["workspace", "journey_map", "changed_at"], name="stage_change_time"
+            ),
+            models.Index(
+                fields=["workspace", "account", "journey_map", "changed_at"],
+                name="stage_change_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.previous_status or '-'} -> {self.status or '-'}"
+
+
+class JourneyHealthPolicy(models.Model):
+    """A workspace's thresholds of journey health; without a row the defaults apply."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="journey_health_policy"
+    )
+    stuck_duration_factor = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text="Stuck once the time in stage exceeds this many times the stage's "
+        "expected duration (behind once it exceeds the expected duration).",
+    )
+    behind_idle_days = models.PositiveIntegerField(
+        default=14,
+        validators=[MinValueValidator(1)],
+        help_text="Behind after this many days without any interaction or achievement.",
+    )
+    stuck_idle_days = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text="Stuck after this many days without any interaction or achievement.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "journey health policy"
+        verbose_name_plural = "journey health policies"
+
+    def __str__(self) -> str:
+        return f"Journey health of {self.workspace}"
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.behind_idle_days is not None
+            and self.stuck_idle_days is not None
+            and self.stuck_idle_days < self.behind_idle_days
+        ):
+            raise ValidationError(
+                {
+                    "stuck_idle_days": ValidationError(
+                        "Must be at least the days idle before behind.", code="out_of_order"
+                    )
+                }
+            )
 
 
 class Event(models.Model):
@@ -230,3 +351,83 @@ class MilestoneAchievement(Event):
 
     def __str__(self) -> str:
         return f"{self.account_id} reached {self.milestone_id} at {self.occurred_at}"
+
+
+class FeedbackResponse(Event):
+    """What a customer said: a survey answer (NPS, CSAT, CES, a rating) or a comment."""
+
+    class Instrument(models.TextChoices):
+        NPS = "nps", "Net Promoter Score (0-10)"
+        CSAT = "csat", "Customer satisfaction"
+        CES = "ces", "Customer effort score"
+        RATING = "rating", "Rating (e.g. stars on a review site)"
+        TEXT = "text", "Comment only"
+
+    instrument = models.CharField(max_length=8, choices=Instrument.choices)
+    score = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, help_text="Null for TEXT."
+    )
+    scale_min = models.SmallIntegerField(null=True, blank=True)
+    scale_max = models.SmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    source = models.CharField(
+        max_length=64, blank=True, help_text="Where it came from: survey, ticketing, review_site."
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stage = models.ForeignKey(
+        Stage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The stage the sender says the response is about, if any.",
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "client_id"], name="feedback_unique_client_id"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "account", "occurred_at", "id"], name="feedback_timeline"
+            ),
+            models.Index(
+                fields=["workspace", "contact", "occurred_at", "id"],
+                name="feedback_contact_timeline",
+            ),
+            models.Index(
+                fields=["workspace", "instrument", "occurred_at"], name="feedback_instrument"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} answered {self.instrument} {self.score} at {self.occurred_at}"
+
+
+class PersonaReassignment(WorkspaceScopedModel):
+    """One run of the personas' matching rules over all accounts of a workspace."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    accounts = models.PositiveIntegerField(default=0, help_text="Accounts checked so far.")
+    changed = models.PositiveIntegerField(default=0, help_text="Accounts whose persona changed.")
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Persona reassignment {self.pk} ({self.status})"

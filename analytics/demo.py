@@ -30,6 +30,7 @@ def run_demo_reports(workspace: Workspace) -> dict[ReportKind, Report]:
         ReportKind.PATHS: {},
         ReportKind.MAP_FIT: {"journey_map": relay.to_base64("JourneyMap", journey_map.pk)},
         ReportKind.MAP_VERSIONS: {"map_persona": DEMO_PERSONA},
+        ReportKind.FEEDBACK: {"persona": DEMO_PERSONA},
     }
     reports = {}
     for kind, params in parameters.items():

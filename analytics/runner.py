@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from analytics.models import Report, ReportDefinition
 from analytics.registry import RunContext, spec_for
+from analytics.signals import announce_report_finished
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def report_request_failed(
     say a milestone it names was deleted): a scheduled run leaves this trace in its
     definition's run history instead of vanishing. Nothing is queued."""
     now = timezone.now()
-    return Report.objects.create(
+    report = Report.objects.create(
         workspace=workspace,
         kind=kind,
         parameters=parameters,
@@ -91,6 +92,8 @@ def report_request_failed(
         code_version=_code_version(spec_for(kind).version),
         finished_at=now,
     )
+    announce_report_finished(workspace.pk, report.pk, report.status)
+    return report
 
 
 def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
@@ -118,6 +121,7 @@ def _claim(report_id: int) -> Report | None:
             report.error = f"Gave up after {report.attempts} attempts that did not finish."
             report.finished_at = timezone.now()
             report.save(update_fields=["status", "error", "finished_at"])
+            announce_report_finished(report.workspace_id, report.pk, report.status)
             return None
         report.status = Status.RUNNING
         report.attempts += 1
@@ -168,6 +172,7 @@ def _finish(report: Report, *, status: str, result=None, error: str = "") -> Non
             progress=100 if status == Status.SUCCEEDED else 0,
             finished_at=timezone.now(),
         )
+        announce_report_finished(report.workspace_id, report.pk, status)
     report.refresh_from_db()
 
 

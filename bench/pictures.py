@@ -23,8 +23,8 @@ Seconds to render on the demo data (seed_demo: 200 accounts, 18 months), in one 
 median of the repeats; the first render of a process starts vl-convert's JavaScript
 engine and is shown apart. Rendering is CPU work in vl-convert, outside the database.
 
-```sh
-.venv/bin/python bench/pictures.py
+```console
+$ .venv/bin/python bench/pictures.py
 ```
 
 <!-- bench:pictures:sqlite -->

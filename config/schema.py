@@ -11,6 +11,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from accounts.graphql.mutations import AccountsMutation
 from accounts.graphql.scalars import SCALARS as ACCOUNT_SCALARS
 from accounts.graphql.schema import AccountsQuery
+from analytics.graphql.feedback import FeedbackReportMutation
 from analytics.graphql.funnel import FunnelReportMutation
 from analytics.graphql.map_fit import MapFitReportMutation
 from analytics.graphql.map_versions import MapVersionsReportMutation
@@ -21,6 +22,7 @@ from analytics.graphql.schema import AnalyticsQuery
 from config.limits import graphql_limits, is_unexpected
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
+from notifications.graphql.schema import WebhooksMutation, WebhooksQuery
 from workspaces.graphql.audit import AuditQuery
 from workspaces.graphql.audit_extension import AuditLogExtension
 from workspaces.graphql.permissions import requires
@@ -29,7 +31,15 @@ from workspaces.graphql.tokens import TokensMutation, TokensQuery
 
 
 @strawberry.type
-class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQuery, AnalyticsQuery):
+class Query(
+    WorkspacesQuery,
+    TokensQuery,
+    AuditQuery,
+    JourneysQuery,
+    AccountsQuery,
+    AnalyticsQuery,
+    WebhooksQuery,
+):
     node: relay.Node | None = strawberry_django.node(
         extensions=requires(None),
         description="Any row of the request's workspace by its global id.",
@@ -48,6 +58,8 @@ class Mutation(
     MapFitReportMutation,
     MapVersionsReportMutation,
     RetentionReportMutation,
+    FeedbackReportMutation,
+    WebhooksMutation,
 ):
     pass
 

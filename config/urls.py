@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from analytics.views import report_chart_view, report_csv_view
-from config.views import graphql_view, healthz
+from config.views import graphql_view, healthz, readyz
 from journeys.views import map_picture_view
 
 # Downloads beside the API live under /exports/ (workspaces.middleware.EXPORTS_PREFIX):
@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", graphql_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     # Browsers ask for /favicon.ico on every page without a <link rel="icon">.
     path("favicon.ico", RedirectView.as_view(url=static("waymark/favicon.svg"), permanent=True)),
     re_path(

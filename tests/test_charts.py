@@ -247,6 +247,50 @@ MAP_VERSIONS = {
     "versions": [_version(1, "Buying", 0.25, 0.25, 0.75), _version(2, "Buying v2", 0.5, None, 0.5)],
     "notes": [],
 }
+
+
+def _metrics(responses, score, percent):
+    return {
+        "responses": responses,
+        "nps": {
+            "responses": responses,
+            "promoters": 3,
+            "passives": 1,
+            "detractors": 1,
+            "score": score,
+        },
+        "csat": {"responses": 2, "satisfied": 1, "percent": percent},
+        "ces": {"responses": 0, "mean": None},
+        "rating": {"responses": 0, "mean": None},
+        "text_responses": 0,
+        "comments": 1,
+    }
+
+
+FEEDBACK = {
+    "period": {"from": None, "to": "2026-03-01T00:00:00+00:00"},
+    "persona": None,
+    "granularity": "month",
+    "csat_satisfied_min": 4,
+    "totals": _metrics(5, 40.0, 50.0),
+    "by_persona": [{"persona": "p", "persona_name": "P", **_metrics(5, 40.0, 50.0)}],
+    "by_period": [
+        {"period_start": "2026-01-01T00:00:00+00:00", **_metrics(2, 20.0, None)},
+        {"period_start": "2026-02-01T00:00:00+00:00", **_metrics(3, 60.0, 50.0)},
+    ],
+    "by_stage": [
+        {
+            "journey_map_id": 1,
+            "journey_map_name": "Buying",
+            "persona": "p",
+            "stage_id": 7,
+            "stage_position": 2,
+            "stage_name": "Evaluate",
+            **_metrics(5, 40.0, 50.0),
+            "comment_samples": [],
+        },
+    ],
+}
 RESULTS = {
     ReportKind.ATTRIBUTION: ATTRIBUTION,
     ReportKind.RETENTION: RETENTION,
@@ -254,9 +298,24 @@ RESULTS = {
     ReportKind.PATHS: PATHS,
     ReportKind.MAP_FIT: MAP_FIT,
     ReportKind.MAP_VERSIONS: MAP_VERSIONS,
+    ReportKind.FEEDBACK: FEEDBACK,
 }
 # What each chart must show: its title, axis titles, category labels and values.
 EXPECTED = {
+    ReportKind.FEEDBACK: [
+        "Feedback: 5 responses, NPS 40",
+        "NPS and CSAT by period",
+        "2026-01-01",
+        "2026-02-01",
+        "NPS",
+        "CSAT %",
+        "20",
+        "60",
+        "50",
+        "Buying: 2. Evaluate",
+        "40",
+        "NPS by stage at the time of the response",
+    ],
     ReportKind.MAP_VERSIONS: [
         "Map versions of persona p",
         "v1: Buying",
@@ -428,6 +487,13 @@ def test_rows_as_csv_one_line_per_result_row(workspace):
         ["unused", "2", "Buy", "call", "Sales call", "sales", "2"],
     ]
     assert fit[1][-1] == "0.25"
+    assert [row[:5] for row in rows[ReportKind.FEEDBACK][1:]] == [
+        ["total", "", "5", "40.0", "3"],
+        ["persona", "p", "5", "40.0", "3"],
+        ["period", "2026-01-01T00:00:00+00:00", "2", "20.0", "3"],
+        ["period", "2026-02-01T00:00:00+00:00", "3", "60.0", "3"],
+        ["stage", "Buying: 2. Evaluate", "5", "40.0", "3"],
+    ]
     versions = rows[ReportKind.MAP_VERSIONS]
     assert versions[0][:3] == ["number", "map_name", "published_at"]
     assert [(row[0], row[1], row[11], row[15], row[18]) for row in versions[1:]] == [
@@ -446,6 +512,10 @@ def test_csv_and_charts_keep_to_the_workspace_and_scope(workspace, outsider):
 
 
 EMPTY = {
+    ReportKind.FEEDBACK: (
+        {**FEEDBACK, "by_period": [], "by_stage": [], "totals": _metrics(0, None, None)},
+        "No NPS or CSAT response in the period.",
+    ),
     ReportKind.ATTRIBUTION: (
         {**ATTRIBUTION, "models": [{"model": "linear", "rows": []}]},
         "No conversion was credited to any touch.",

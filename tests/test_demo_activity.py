@@ -16,6 +16,7 @@ from accounts.models import (
     AccountStage,
     Contact,
     ContactExternalId,
+    FeedbackResponse,
     Interaction,
     MilestoneAchievement,
 )
@@ -62,6 +63,7 @@ SNAPSHOT_MODELS = (
     ContactExternalId,
     Interaction,
     MilestoneAchievement,
+    FeedbackResponse,
     AccountStage,
 )
 
@@ -145,6 +147,8 @@ def test_every_persona_converts_some_accounts_never_do_and_stages_are_derived():
     positions = Counter(stages.values_list("stage__position", flat=True))
     assert positions[1] > 0
     assert max(positions) >= 5
+    # Journey health: some accounts on track, some behind, some stuck.
+    assert set(stages.values_list("status", flat=True)) == {"on_track", "behind", "stuck"}
 
 
 def test_activity_is_in_the_past_and_in_the_demo_workspace():
@@ -203,6 +207,7 @@ def test_a_run_on_a_later_day_stores_nothing_twice():
         "Accounts": 0,
         "Interactions": 0,
         "Achievements": 0,
+        "Feedback responses": 0,
         "Contacts": 0,
     }
     assert report.tallies["Interactions"].present == Interaction.objects.count()
@@ -338,3 +343,18 @@ def test_full_demo_seed():
     out_of_order = [s for s in sequences.values() if any(a > b for a, b in pairwise(s))]
     assert 5 <= len(out_of_order) <= 40
     assert Milestone.objects.filter(workspace=workspace).count() == len(demo.MILESTONES)
+    # Every published map has accounts in each health status.
+    for journey_map in published:
+        statuses = AccountStage.objects.filter(journey_map=journey_map)
+        assert set(statuses.values_list("status", flat=True)) == {"on_track", "behind", "stuck"}
+
+
+def test_demo_customers_say_something_at_every_instrument():
+    workspace = seeded_catalogue()
+    report = activity.seed_activity(workspace=workspace, accounts=SMALL)
+    responses = FeedbackResponse.objects.filter(workspace=workspace)
+    assert report.tallies["Feedback responses"].created == responses.count()
+    instruments = set(responses.values_list("instrument", flat=True))
+    assert instruments == {"nps", "csat", "ces", "rating", "text"}
+    assert responses.exclude(comment="").exists()
+    assert not responses.filter(occurred_at__gte=activity.anchor_of(timezone.now())).exists()

@@ -1,8 +1,9 @@
 from decimal import Decimal
+from enum import Enum
 
 import strawberry
 import strawberry_django
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from strawberry import auto, relay
 from strawberry.scalars import JSON
 from strawberry_django.relay import DjangoListConnection
@@ -36,12 +37,54 @@ class ExternalId:
         return [cls(source=row.source, external_id=row.external_id) for row in rows.all()]
 
 
+@strawberry.enum(name="JourneyHealthStatus", description="How an account is doing in its stage.")
+class JourneyHealthStatus(Enum):
+    ON_TRACK = strawberry.enum_value(
+        models.HealthStatus.ON_TRACK.value,
+        description="Within the stage's expected duration and recently active.",
+    )
+    BEHIND = strawberry.enum_value(
+        models.HealthStatus.BEHIND.value,
+        description="Past the stage's due date, or idle for the workspace's behind threshold.",
+    )
+    STUCK = strawberry.enum_value(
+        models.HealthStatus.STUCK.value,
+        description="Far past the due date (the stuck factor times the expected duration), "
+        "or idle for the workspace's stuck threshold.",
+    )
+
+
+def _current_stage_matches(prefix: str, stage: relay.GlobalID | None, status) -> Q:
+    """Accounts with a current stage row matching both conditions (in one row)."""
+    rows = models.AccountStage.objects.filter(account=OuterRef(f"{prefix}pk"))
+    if stage is not None:
+        valid = stage.type_name == "Stage" and stage.node_id.isdigit()
+        rows = rows.filter(stage_id=stage.node_id if valid else None)  # else: no account
+    if status is not None:
+        rows = rows.filter(status=JourneyHealthStatus(status).value)
+    return Q(Exists(rows))
+
+
 @strawberry_django.filter_type(models.Account)
 class AccountFilter:
     domain: str | None = strawberry.UNSET
     industry: str | None = strawberry.UNSET
     country: str | None = strawberry.UNSET
     persona: relay.GlobalID | None = strawberry.UNSET
+
+    @strawberry_django.filter_field(description="Accounts currently in this stage.")
+    def stage(self, value: relay.GlobalID, prefix: str) -> Q:
+        status = self.stage_status if self.stage_status not in (None, strawberry.UNSET) else None
+        return _current_stage_matches(prefix, value, status)
+
+    @strawberry_django.filter_field(
+        description="Accounts with this health status in a current stage (with `stage`: "
+        "in that stage)."
+    )
+    def stage_status(self, value: JourneyHealthStatus, prefix: str) -> Q:
+        if self.stage not in (None, strawberry.UNSET):
+            return Q()  # applied together with the stage
+        return _current_stage_matches(prefix, None, value)
 
     @strawberry_django.filter_field(description="Case-insensitive match on name or domain.")
     def search(self, value: str, prefix: str) -> Q:
@@ -79,9 +122,23 @@ class ContactOrder:
 class AccountStageType(WorkspaceNode):
     read_scopes = (Scope.ACCOUNTS_READ,)
 
-    journey_map: JourneyMapType
-    stage: StageType
-    entered_at: auto
+    journey_map: JourneyMapType = strawberry_django.field(description="The published map.")
+    stage: StageType = strawberry_django.field(description="The account's current stage in it.")
+    entered_at: auto = strawberry_django.field(description="When the account entered the stage.")
+    due_at: auto
+    status_since: auto
+
+    @strawberry_django.field(
+        only=["status"], description="How the account is doing in the stage (journey health)."
+    )
+    def status(self, root: models.AccountStage) -> JourneyHealthStatus:
+        return JourneyHealthStatus(root.status)
+
+
+@strawberry.enum(name="PersonaSource", description="Who decides an account's persona.")
+class PersonaSource(Enum):
+    MANUAL = strawberry.enum_value("manual", description="Set by hand; rules leave it alone.")
+    RULE = strawberry.enum_value("rule", description="The personas' matching rules decide.")
 
 
 @strawberry_django.type(
@@ -98,6 +155,15 @@ class AccountType(WorkspaceNode):
     country: auto
     persona: PersonaType | None
     first_seen_at: auto
+
+    @strawberry_django.field(
+        only=["persona_source"],
+        description="MANUAL: the persona was set by hand and the personas' matching rules "
+        "leave it alone; RULE: the rules decide it.",
+    )
+    def persona_source(self, root: models.Account) -> "PersonaSource":
+        return PersonaSource(root.persona_source)
+
     created_at: auto
     contacts: list["ContactType"] = strawberry_django.field(description="The account's people.")
     current_stages: list[AccountStageType] = strawberry_django.field(
@@ -176,6 +242,81 @@ class MilestoneAchievementType(WorkspaceNode):
     currency: auto
     origin: MilestoneOrigin
     properties: JSON
+
+
+@strawberry.enum(name="FeedbackInstrument", description="What a feedback response measures.")
+class FeedbackInstrument(Enum):
+    NPS = strawberry.enum_value("nps", description="Net Promoter Score, 0 to 10.")
+    CSAT = strawberry.enum_value("csat", description="Customer satisfaction, 1 to 5 by default.")
+    CES = strawberry.enum_value("ces", description="Customer effort, 1 to 7 by default.")
+    RATING = strawberry.enum_value("rating", description="A rating, 1 to 5 stars by default.")
+    TEXT = strawberry.enum_value("text", description="A comment without a score.")
+
+
+@strawberry_django.type(
+    models.FeedbackResponse,
+    name="FeedbackResponse",
+    description="What a customer said: a survey answer, a rating or a comment.",
+)
+class FeedbackResponseType(WorkspaceNode):
+    read_scopes = (Scope.ACCOUNTS_READ,)
+
+    client_id: auto = strawberry_django.field(description="The sender's id for the response.")
+    occurred_at: auto = strawberry_django.field(description="When the customer answered.")
+    received_at: auto = strawberry_django.field(description="When Waymark stored it.")
+    account: AccountType = strawberry_django.field(description="The account that answered.")
+    contact: ContactType | None = strawberry_django.field(description="The person, if known.")
+    instrument: FeedbackInstrument = strawberry_django.field(description="What it measures.")
+    score: Decimal | None = strawberry_django.field(description="The answer; null for TEXT.")
+    scale_min: int | None = strawberry_django.field(description="The scale's bottom.")
+    scale_max: int | None = strawberry_django.field(description="The scale's top.")
+    comment: auto = strawberry_django.field(description="What the customer wrote.")
+    source: auto = strawberry_django.field(description="e.g. survey, ticketing, review_site.")
+    touchpoint: TouchpointType | None = strawberry_django.field(
+        description="The touchpoint it is about, if given."
+    )
+    stage: StageType | None = strawberry_django.field(
+        description="The stage it is about, if the sender named one."
+    )
+    properties: JSON = strawberry_django.field(description="Anything else the sender gave.")
+
+
+@strawberry.enum(name="PersonaReassignmentStatus", description="Where a reassignment is.")
+class PersonaReassignmentStatus(Enum):
+    QUEUED = strawberry.enum_value("queued", description="Waiting for a worker.")
+    RUNNING = strawberry.enum_value("running", description="Matching accounts.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="Done.")
+    FAILED = strawberry.enum_value("failed", description="Stopped by an error (see error).")
+
+
+@strawberry_django.type(
+    models.PersonaReassignment,
+    name="PersonaReassignment",
+    description="A run of the personas' matching rules over every account of the workspace.",
+)
+class PersonaReassignmentType(WorkspaceNode):
+    read_scopes = (Scope.ACCOUNTS_READ,)
+
+    progress: auto = strawberry_django.field(description="Percent done.")
+    accounts: auto = strawberry_django.field(description="Accounts checked so far.")
+    changed: auto = strawberry_django.field(description="Accounts whose persona changed.")
+    error: auto = strawberry_django.field(description="Why it failed, if it did.")
+    created_at: auto = strawberry_django.field(description="When it was requested.")
+    started_at: auto = strawberry_django.field(description="When a worker took it up.")
+    finished_at: auto = strawberry_django.field(description="When it finished.")
+
+    @strawberry_django.field(only=["status"], description="Where the run is.")
+    def status(self, root: models.PersonaReassignment) -> PersonaReassignmentStatus:
+        return PersonaReassignmentStatus(root.status)
+
+
+@strawberry.type(description="What a set of matching rules would match, before it is saved.")
+class PersonaMatchPreview:
+    matching: int = strawberry.field(description="Accounts the rules match (any persona now).")
+    accounts: int = strawberry.field(description="Accounts in the workspace.")
+    sample: list[AccountType] = strawberry.field(
+        description="Up to 10 of the matching accounts, by name."
+    )
 
 
 AccountConnection = DjangoListConnection[AccountType]

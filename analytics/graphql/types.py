@@ -42,6 +42,7 @@ from workspaces.graphql.base import WorkspaceNode
 from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
+    from analytics.graphql.feedback import FeedbackResult
     from analytics.graphql.funnel import FunnelResult
     from analytics.graphql.map_fit import MapFitResult
     from analytics.graphql.map_versions import MapVersionsResult
@@ -278,7 +279,8 @@ class ReportType(WorkspaceNode):
         "otherwise. Attribution: credit per model and dimension; retention: cohort heatmap "
         "and average curve; funnel: stage bars with conversion; paths: Sankey of "
         "transitions; map fit: designed emotion against observed stalls, off-map use; map "
-        "versions: conversion, off-map share and retention per version.",
+        "versions: conversion, off-map share and retention per version; feedback: NPS and "
+        "CSAT by period, NPS by stage.",
     )
     def chart(
         self,
@@ -315,6 +317,17 @@ class ReportType(WorkspaceNode):
         from analytics.graphql.funnel import FunnelResult
 
         return FunnelResult.from_report(root)
+
+    @strawberry_django.field(
+        only=["kind", "status", "result"],
+        description="The result, once a feedback report has succeeded; null otherwise.",
+    )
+    def feedback(
+        self, root: models.Report
+    ) -> Annotated["FeedbackResult", strawberry.lazy("analytics.graphql.feedback")] | None:
+        from analytics.graphql.feedback import FeedbackResult
+
+        return FeedbackResult.from_report(root)
 
     @strawberry_django.field(
         only=["kind", "status", "result"],
