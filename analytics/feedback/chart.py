@@ -35,7 +35,7 @@ def chart(result: dict[str, Any]) -> dict[str, Any]:
             base(periods)
             .mark_line(point=True)
             .encode(
-                x=alt.X("period:O", title="Period", axis=alt.Axis(labelAngle=0)),
+                x=alt.X("period:O", title="Period", axis=alt.Axis(labelAngle=-40)),
                 y=alt.Y("value:Q", title="Score", scale=alt.Scale(domain=[-100, 100])),
                 color=alt.Color("measure:N", title=None),
             )
