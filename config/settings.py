@@ -6,9 +6,12 @@ import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, parse_peppers
+from config.env import env_bool, env_int, env_list, env_str, load_env_file, parse_peppers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Local development: scripts/_bootstrap.sh writes .env (DEBUG=1) into the checkout, so that
+# every documented command works as written. The environment always wins over the file.
+load_env_file(env_str("WAYMARK_ENV_FILE") or BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY") or ""
