@@ -3,6 +3,7 @@ against a fresh database with the demo data, and every GraphQL block is a valid 
 of the schema. The rules are in tests/docs_blocks.py."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,12 +48,16 @@ def _free_port() -> int:
 
 
 def _sandbox(directory: Path) -> Path:
-    """A working directory that looks like the checkout (its entries are links to it), so
-    the files that documented commands write (cookie jars, CSVs) stay out of it."""
+    """A working directory that looks like the checkout (its folders are links to it, its
+    files copies), so the files that documented commands write stay out of it."""
     work = directory / "work"
     work.mkdir()
     for entry in ROOT.iterdir():
-        if entry.name not in {"var", ".env", ".git"}:
+        if entry.name in {"var", ".env", ".git"}:
+            continue
+        if entry.is_file():  # copied: a command may write it (export_schema, say)
+            shutil.copy2(entry, work / entry.name)
+        else:
             (work / entry.name).symlink_to(entry)
     return work
 
@@ -63,7 +68,7 @@ def _wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: floa
         if process.poll() is not None:
             pytest.fail(f"scripts/dev.sh exited ({process.returncode}):\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
