@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
+    "config.http_errors.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,6 +128,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Ingestion and GraphQL bodies are capped; larger uploads go through the CSV import commands.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+# Deepest nesting of arrays and objects in a GraphQL request body (properties included).
+GRAPHQL_MAX_JSON_DEPTH = env_int("GRAPHQL_MAX_JSON_DEPTH", 32)
+# A failed CSRF check on /graphql/ answers JSON with a code (the admin keeps Django's page).
+CSRF_FAILURE_VIEW = "config.http_errors.csrf_failure"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
