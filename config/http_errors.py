@@ -9,6 +9,8 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.csrf import csrf_failure as django_csrf_failure
 
+from workspaces.observability import count_error
+
 logger = logging.getLogger("waymark.http")
 
 API_PATH = "/graphql/"
@@ -30,6 +32,7 @@ class RequestRejected(Exception):
 
 
 def error_response(status: int, code: str, message: str, **extensions) -> JsonResponse:
+    count_error(code)
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
     return JsonResponse(body, status=status)
 

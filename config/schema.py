@@ -5,6 +5,7 @@ import strawberry_django
 from django.conf import settings
 from graphql import GraphQLError
 from strawberry import relay
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
@@ -25,6 +26,9 @@ from workspaces.graphql.audit_extension import AuditLogExtension
 from workspaces.graphql.permissions import requires
 from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
 from workspaces.graphql.tokens import TokensMutation, TokensQuery
+from workspaces.observability import count_error
+
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
 @strawberry.type
@@ -50,8 +54,30 @@ class Mutation(
     pass
 
 
+class OperationName(SchemaExtension):
+    """Names the operation on the request, for its log line (waymark.request)."""
+
+    def on_operation(self):
+        yield
+        request = getattr(self.execution_context.context, "request", None)
+        if request is not None:
+            try:
+                name = self.execution_context.operation_name
+            except Exception:  # a document that did not parse has no operation
+                name = None
+            request.graphql_operation = name or "(anonymous)"
+
+
 class WaymarkSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                count_error("INTERNAL_ERROR")
+                continue
+            if not (error.extensions or {}).get("code"):
+                # Syntax errors and documents that do not match the schema.
+                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+            count_error(error.extensions["code"])
         # Denials, bad queries and wrong credentials are answers, not faults: log only
         # exceptions the code did not mean to raise.
         unexpected = [error for error in errors if is_unexpected(error)]
@@ -59,10 +85,19 @@ class WaymarkSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+if settings.GRAPHQL_OPENTELEMETRY:
+    from strawberry.extensions.tracing import OpenTelemetryExtensionSync
+
+    from workspaces.observability import configure_tracing
+
+    configure_tracing()
+
 schema = WaymarkSchema(
     query=Query,
     mutation=Mutation,
     extensions=[
+        OperationName,
+        *([OpenTelemetryExtensionSync] if settings.GRAPHQL_OPENTELEMETRY else []),
         DjangoOptimizerExtension,
         AuditLogExtension,  # each root mutation: one transaction with its audit record
         *graphql_limits(),  # depth, aliases, tokens, lists, pages, introspection, masking

@@ -49,9 +49,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "workspaces.observability.RequestContextMiddleware",  # request id, access log, metrics
     "corsheaders.middleware.CorsMiddleware",
     "config.http_errors.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ without a separate server
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,6 +127,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# whitenoise serves the collected files (gunicorn alone serves the admin), compressed;
+# in development it serves them from the apps directly, without collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing one
 
 # Ingestion and GraphQL bodies are capped; larger uploads go through the CSV import commands.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
@@ -222,9 +233,42 @@ STRAWBERRY_DJANGO = {
     "PAGINATION_MAX_LIMIT": GRAPHQL_MAX_PAGE_SIZE,
 }
 
+# Logs go to stderr: one JSON object per line by default (LOG_FORMAT=json), readable lines
+# for a terminal with LOG_FORMAT=text (the development default). Every line carries the
+# request id (X-Request-Id), in tasks too.
+LOG_FORMAT = env_str("LOG_FORMAT") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "workspaces.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "workspaces.observability.JsonFormatter"},
+        "text": {
+            "()": "workspaces.observability.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # runserver's own access line repeats waymark.request's; keep its errors only.
+        "django.server": {"level": "WARNING"},
+    },
 }
+
+# Prometheus metrics at /metrics, for a scraper sending `Authorization: Bearer
+# <METRICS_TOKEN>`; without METRICS_TOKEN the endpoint answers 404. Several processes on
+# one machine (gunicorn workers, qcluster) share their metrics through
+# PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+# OpenTelemetry spans for every GraphQL operation (strawberry's extension), exported to
+# OTEL_EXPORTER_OTLP_ENDPOINT: needs `pip install '.[otel]'`.
+GRAPHQL_OPENTELEMETRY = env_bool("GRAPHQL_OPENTELEMETRY", default=False)

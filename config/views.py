@@ -1,10 +1,13 @@
-"""HTTP entry points that are not GraphQL resolvers: the GraphQL view and the health check."""
+"""HTTP entry points that are not GraphQL resolvers: the GraphQL view, the SDL, the health
+check, the metrics and the front page."""
+
+import hmac
 
 from cross_web import HTTPException
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.http import require_GET
 from strawberry.django.views import GraphQLView
@@ -13,6 +16,7 @@ from strawberry.http.parse_content_type import parse_content_type
 
 from config.http_errors import (
     RequestRejected,
+    error_response,
     from_strawberry,
     log_too_large,
     parse_body,
@@ -115,3 +119,92 @@ def healthz(request):
         name: "ok" if ok else "unavailable" for name, ok in checks.items()
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_GET
+def schema_sdl(request):
+    """The schema as SDL (what `export_schema` writes to schema.graphql), for client tooling."""
+    from config.schema import schema
+
+    return HttpResponse(schema.as_str() + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def metrics(request):
+    """Prometheus metrics, for a scraper holding METRICS_TOKEN (404 when none is set)."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+    expected = settings.METRICS_TOKEN
+    if not expected:
+        return error_response(404, "NOT_FOUND", "Metrics are off: set METRICS_TOKEN.")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
+        response = error_response(
+            401, "UNAUTHENTICATED", "Send the metrics token as 'Authorization: Bearer <token>'."
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="waymark-metrics"'
+        return response
+    return HttpResponse(
+        generate_latest(metrics_registry(REGISTRY)), content_type=CONTENT_TYPE_LATEST
+    )
+
+
+def metrics_registry(default):
+    """The process's registry, or every process's when PROMETHEUS_MULTIPROC_DIR is set;
+    with the task queue depth read from the broker at scrape time."""
+    import os
+
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = CollectorRegistry()
+        for collector in list(default._collector_to_names):
+            registry.register(collector)
+    registry.register(QueueDepthCollector())
+    return registry
+
+
+class QueueDepthCollector:
+    def collect(self):
+        from django_q.brokers import get_broker
+        from prometheus_client.core import GaugeMetricFamily
+
+        gauge = GaugeMetricFamily(
+            "waymark_task_queue_depth", "Tasks waiting in the broker (queued or being run)."
+        )
+        try:
+            gauge.add_metric([], get_broker().queue_size())
+        except Exception:  # the broker is down: healthz says so; no sample here
+            return
+        yield gauge
+
+
+_HOME = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Waymark</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}}
+li{{margin:.3em 0}}code{{background:#f3f3f3;padding:0 .2em}}</style></head>
+<body>
+<h1>Waymark</h1>
+<p>Journey maps, observed customer activity and journey analytics, over GraphQL.</p>
+<ul>
+<li><a href="/graphql/">GraphQL API</a>{graphiql}</li>
+<li><a href="/graphql/schema.graphql">Schema (SDL)</a>: every type and field, described</li>
+<li><a href="/admin/">Admin</a>: workspaces, maps, tokens, reports</li>
+<li><a href="/healthz">Health check</a></li>
+</ul>
+<p>Documentation: <code>README.md</code> and <code>docs/</code> in the repository
+(API guide, ingestion, attribution, analytics, operations).</p>
+</body>
+</html>
+"""
+
+
+@require_GET
+def home(request):
+    """A small page at / pointing at the API, the schema, the admin and the docs."""
+    graphiql = " (GraphiQL in a browser)" if settings.GRAPHQL_GRAPHIQL else ""
+    return HttpResponse(_HOME.format(graphiql=graphiql))
