@@ -2,6 +2,7 @@
 against a fresh database with the demo data, and every GraphQL block is a valid document
 of the schema. The rules are in tests/docs_blocks.py."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -77,39 +78,66 @@ def _wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: floa
     pytest.fail(f"scripts/dev.sh did not come up in {timeout:.0f} s:\n{log.read_text()}")
 
 
+def _processes_using(data_dir: Path) -> list[int]:
+    """Pids of the processes whose environment names this data directory: the API, the
+    worker and their children, started by the fixture below (Linux /proc)."""
+    marker = f"WAYMARK_DATA_DIR={data_dir}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 @pytest.fixture(scope="module")
 def dev_server():
-    """`scripts/dev.sh` on a free port and a fresh SQLite database: migrations, demo data,
-    the API and the worker, exactly as a new user starts them."""
+    """`scripts/dev.sh | tee` on a free port and a fresh SQLite database: migrations, demo
+    data, the API and the worker, exactly as a new user starts them."""
     if connection.vendor != "sqlite":
         pytest.skip("the documentation describes the embedded default (SQLite); run once")
     with tempfile.TemporaryDirectory(prefix="waymark-docs-") as directory:
         directory = Path(directory)
         port = _free_port()
+        data_dir = directory / "var"
         env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
-        env |= {"WAYMARK_DATA_DIR": str(directory / "var"), "PORT": str(port)}
+        env |= {"WAYMARK_DATA_DIR": str(data_dir), "PORT": str(port)}
         work = _sandbox(directory)
         log = directory / "dev.log"
-        with log.open("w") as output:
-            process = subprocess.Popen(
-                ["bash", "scripts/dev.sh"],
-                cwd=work,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        # Under a pipe, in a session of its own: a Ctrl-C reaches the whole pipeline.
+        process = subprocess.Popen(
+            ["bash", "-c", f"bash scripts/dev.sh 2>&1 | tee {log}"],
+            cwd=work,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        server = {"port": port, "env": env, "cwd": work, "process": process, "log": log}
+        server["data_dir"] = data_dir
         try:
             _wait_healthy(f"http://127.0.0.1:{port}", process, log, timeout=300)
-            yield {"port": port, "env": env, "cwd": work}
+            yield server
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            for pid in _processes_using(data_dir):  # only ever ours: the path is unique
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
@@ -136,3 +164,17 @@ def test_shell_blocks_run_as_written(path, dev_server):
         f"stderr:\n{result.stderr[-4000:]}"
     )
     assert ">>> all blocks ran" in result.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_under_a_pipe_stops_the_api_and_the_worker(dev_server):
+    """`./scripts/dev.sh | tee log`, then Ctrl-C: the terminal sends SIGINT to the whole
+    pipeline, tee dies first, and the script must still stop both of its processes."""
+    assert _port_open(dev_server["port"])
+    assert len(_processes_using(dev_server["data_dir"])) >= 2  # runserver and qcluster
+    os.killpg(dev_server["process"].pid, signal.SIGINT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _processes_using(dev_server["data_dir"]):
+        time.sleep(0.2)
+    assert _processes_using(dev_server["data_dir"]) == [], dev_server["log"].read_text()[-2000:]
+    assert not _port_open(dev_server["port"])

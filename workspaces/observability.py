@@ -174,8 +174,12 @@ def stamp_task(sender, task, **kwargs):
         task["request_id"] = request_id
 
 
+_task_tokens: dict[str, contextvars.Token] = {}
+
+
 def task_started(sender, func, task, **kwargs):
-    request_id_var.set(task.get("request_id") or f"task-{task.get('id', '')}")
+    request_id = task.get("request_id") or f"task-{task.get('id', '')}"
+    _task_tokens[task.get("id")] = request_id_var.set(request_id)
     task_logger.info(
         "Task %s started",
         task.get("name") or task.get("func"),
@@ -190,6 +194,9 @@ def task_finished(sender, func, task, **kwargs):
         "succeeded" if task.get("success") else "failed",
         extra={"task": task.get("name"), "success": task.get("success")},
     )
+    token = _task_tokens.pop(task.get("id"), None)
+    if token is not None:  # a task run inline (TASKS_SYNC) leaves its caller's id as it was
+        request_id_var.reset(token)
 
 
 def configure_tracing() -> None:
