@@ -242,7 +242,10 @@ if LOG_FORMAT not in {"json", "text"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "workspaces.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "workspaces.observability.RequestIdFilter"},
+        "redact": {"()": "workspaces.observability.RedactFilter"},
+    },
     "formatters": {
         "json": {"()": "workspaces.observability.JsonFormatter"},
         "text": {
@@ -253,7 +256,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
             "formatter": LOG_FORMAT,
         }
     },
