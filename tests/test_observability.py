@@ -200,3 +200,41 @@ def test_static_files_are_served_by_the_app(db):
     response = Client().get("/static/admin/css/base.css")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"/*")
+
+
+_TRACED = """
+import json, django
+django.setup()
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+from config.schema import schema
+assert schema.execute_sync("query Hello { __typename }").errors is None
+print(json.dumps(sorted(span.name for span in exporter.get_finished_spans())))
+"""
+
+
+@pytest.mark.parametrize(("flag", "traced"), [("1", True), ("0", False)])
+def test_graphql_operations_are_traced_when_opentelemetry_is_on(flag, traced):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
+    env["GRAPHQL_OPENTELEMETRY"] = flag
+    output = subprocess.run(
+        [sys.executable, "-c", _TRACED],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    spans = json.loads(output)
+    assert ("GraphQL Query: Hello" in spans) is traced, spans

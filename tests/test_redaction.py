@@ -57,7 +57,9 @@ def test_gunicorn_access_lines_are_redacted():
         "PATH_INFO": "/graphql/",
         "HTTP_REFERER": "https://app.example.com/?token=abc",
     }
-    response = SimpleNamespace(status="401 Unauthorized", headers=[("X-Request-Id", "r-1")], sent=10)
+    response = SimpleNamespace(
+        status="401 Unauthorized", headers=[("X-Request-Id", "r-1")], sent=10
+    )
     request = SimpleNamespace(headers=[("AUTHORIZATION", f"Bearer {TOKEN}")])
     atoms = logger.atoms(response, request, environ, timedelta(milliseconds=5))
     line = settings_module.access_log_format % SafeAtoms(atoms)
