@@ -4,8 +4,18 @@ import strawberry
 
 from accounts import ingestion, services
 from accounts.graphql.types import AccountType
+from workspaces.graphql.describe import described_enum
 
-IngestStatus = strawberry.enum(ingestion.ItemStatus, name="IngestStatus")
+IngestStatus = described_enum(
+    ingestion.ItemStatus,
+    name="IngestStatus",
+    description="What became of one item of a batch.",
+    values={
+        "ACCEPTED": "Stored.",
+        "DUPLICATE": "Its client id was stored before: not stored again (a safe retry).",
+        "REJECTED": "Not stored; errors say why.",
+    },
+)
 
 
 @strawberry.type(description="Why an item was rejected: the field (camelCase) and a code.")

@@ -24,6 +24,7 @@ from journeys.graphql.types import (
 )
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
+from workspaces.graphql.describe import described_enum
 
 
 @strawberry.type(description="An id of the row in another system.")
@@ -159,7 +160,11 @@ class InteractionType(WorkspaceNode):
     properties: JSON
 
 
-MilestoneOrigin = strawberry.enum(models.MilestoneAchievement.Origin, name="MilestoneOrigin")
+MilestoneOrigin = described_enum(
+    models.MilestoneAchievement.Origin,
+    name="MilestoneOrigin",
+    description="How Waymark learnt of a milestone achievement.",
+)
 
 
 @strawberry_django.type(models.MilestoneAchievement, name="MilestoneAchievement")

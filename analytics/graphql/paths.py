@@ -17,6 +17,7 @@ from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.paths.parameters import STATES
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
+from workspaces.graphql.describe import described_enum
 from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
 
 UNSET = strawberry.UNSET
 
-PathsState = strawberry.enum(
+PathsState = described_enum(
     Enum("PathsState", [(value.upper(), value) for value in STATES], module=__name__),
     name="PathsState",
     description="What a state of a path is: a touchpoint (by key) or a channel.",
+    values={"TOUCHPOINT": "The touchpoint, by key.", "CHANNEL": "The touchpoint's channel."},
 )
 
 

@@ -19,6 +19,7 @@ from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.retention import parameters
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
+from workspaces.graphql.describe import described_enum
 from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
@@ -27,26 +28,43 @@ if TYPE_CHECKING:
 UNSET = strawberry.UNSET
 
 
-def _enum(name: str, values, description: str):
+def _enum(name: str, values, description: str, value_descriptions: dict[str, str]):
     python_enum = Enum(name, [(value.upper(), value) for value in values], module=__name__)
-    return strawberry.enum(python_enum, name=name, description=description)
+    return described_enum(
+        python_enum,
+        name=name,
+        description=description,
+        values={value.upper(): text for value, text in value_descriptions.items()},
+    )
 
 
 RetentionPeriod = _enum(
     "RetentionPeriod",
     parameters.PERIODS,
     "The length of a cohort period, in UTC: DAY, WEEK (starting Monday) or MONTH.",
+    {"day": "A calendar day.", "week": "A week, Monday to Sunday.", "month": "A calendar month."},
 )
 RetentionActivity = _enum(
     "RetentionActivity",
     parameters.ACTIVITIES,
     "What counts as activity: ANY interaction, interactions with chosen TOUCHPOINTS or on "
     "chosen CHANNELS, or achievements of chosen MILESTONES (keys in activityKeys).",
+    {
+        "any": "Any interaction.",
+        "touchpoints": "Interactions with the touchpoints named in activityKeys.",
+        "channels": "Interactions on the channels named in activityKeys.",
+        "milestones": "Achievements of the milestones named in activityKeys.",
+    },
 )
 RetentionBreakdown = _enum(
     "RetentionBreakdown",
     parameters.BREAKDOWNS,
     "What the cohorts are split by: the account's persona, industry or employee-count band.",
+    {
+        "persona": "The account's persona.",
+        "industry": "The account's industry.",
+        "employee_count_band": "The account's employee-count band (1-10, 11-50, ...).",
+    },
 )
 
 

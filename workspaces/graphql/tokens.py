@@ -13,10 +13,24 @@ from strawberry_django.relay import DjangoListConnection
 from workspaces import token_services
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode, current_workspace, load
+from workspaces.graphql.describe import described_enum
 from workspaces.graphql.permissions import get_access, requires
 from workspaces.models import ApiToken
 
-ApiScope = strawberry.enum(Scope, name="ApiScope")
+ApiScope = described_enum(
+    Scope,
+    name="ApiScope",
+    description="What an API token may do (scopes are listed with each field's @requires).",
+    values={
+        "JOURNEYS_READ": "Read personas, touchpoints, milestones, journey maps and stages.",
+        "JOURNEYS_WRITE": "Every journey mutation.",
+        "ACCOUNTS_READ": "Read accounts, contacts, their timelines and current stages.",
+        "ACCOUNTS_WRITE": "Ingest events, upsert and merge accounts.",
+        "ANALYTICS_READ": "Read reports, saved reports and spend.",
+        "ANALYTICS_WRITE": "Request and delete reports; manage saved reports and spend.",
+        "TOKENS_MANAGE": "List, create, roll and revoke API tokens; read the audit log.",
+    },
+)
 
 
 @strawberry_django.filter_type(ApiToken)

@@ -1,8 +1,19 @@
 import strawberry
 
+from workspaces.graphql.describe import described_enum
 from workspaces.models import Role as RoleChoices
 
-Role = strawberry.enum(RoleChoices, name="Role")
+Role = described_enum(
+    RoleChoices,
+    name="Role",
+    description="A member's role in a workspace; each role can do everything the ones before "
+    "it can.",
+    values={
+        "VIEWER": "Reads everything in the workspace.",
+        "EDITOR": "Also writes: maps, events, reports.",
+        "ADMIN": "Also manages API tokens and reads the audit log.",
+    },
+)
 
 
 @strawberry.type(description="A workspace the caller belongs to, with the caller's role in it.")
