@@ -19,6 +19,7 @@ from analytics.graphql.paths import PathsReportMutation
 from analytics.graphql.retention import RetentionReportMutation
 from analytics.graphql.schema import AnalyticsQuery
 from config.limits import graphql_limits, is_unexpected
+from config.schema_descriptions import describe_generated
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
 from workspaces.graphql.audit import AuditQuery
@@ -31,7 +32,7 @@ from workspaces.observability import count_error
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
-@strawberry.type
+@strawberry.type(description="Reads: the request's workspace only, by what the caller may see.")
 class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQuery, AnalyticsQuery):
     node: relay.Node | None = strawberry_django.node(
         extensions=requires(None),
@@ -39,7 +40,9 @@ class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQue
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Writes: each root mutation is one transaction, recorded in the audit log."
+)
 class Mutation(
     SessionMutation,
     TokensMutation,
@@ -108,3 +111,4 @@ schema = WaymarkSchema(
         disable_field_suggestions=not settings.GRAPHQL_INTROSPECTION,
     ),
 )
+describe_generated(schema._schema)  # what strawberry generates; the rest is described in code

@@ -24,9 +24,12 @@ from journeys.graphql.types import (
 )
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
-from workspaces.graphql.describe import described_enum
+from workspaces.graphql.describe import described, described_enum
 
 
+@described(
+    source="The system the id comes from, e.g. hubspot.", external_id="The id in that system."
+)
 @strawberry.type(description="An id of the row in another system.")
 class ExternalId:
     source: str

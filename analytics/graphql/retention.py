@@ -19,7 +19,7 @@ from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.retention import parameters
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
-from workspaces.graphql.describe import described_enum
+from workspaces.graphql.describe import described, described_enum
 from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
@@ -130,6 +130,10 @@ class RetentionCohort:
     )
 
 
+@described(
+    retained="Per period k: of them, the accounts active in period k.",
+    values="Per period k: the value of the retained accounts' conversions, when asked for.",
+)
 @strawberry.type(description="The average retention curve, weighted by cohort size.")
 class RetentionCurve:
     group: str | None = strawberry.field(description="The breakdown key; null for all.")
@@ -151,6 +155,14 @@ def _curve(data: dict[str, Any], group: str | None) -> RetentionCurve:
     )
 
 
+@described(
+    period="Length of one period.",
+    periods="Number of periods after the cohort's own.",
+    as_of="The data cut-off: what the report saw.",
+    cohorts_from="Start of the first cohort period.",
+    breakdown="What the cohorts are split by; null: not split.",
+    notes="Caveats about the data, for people.",
+)
 @strawberry.type(description="The result of a retention report.")
 class RetentionResult:
     period: RetentionPeriod  # type: ignore[valid-type]

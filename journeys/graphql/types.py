@@ -23,6 +23,7 @@ from journeys.graphql.filters import (
 )
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
+from workspaces.graphql.describe import described
 
 
 @strawberry_django.type(
@@ -72,6 +73,11 @@ class TouchpointType(WorkspaceNode):
     updated_at: auto
 
 
+@described(
+    touchpoint_key="Key of the touchpoint counted.",
+    min_count="How many touches it takes.",
+    within_days="Within how many days.",
+)
 @strawberry.type(description="Touchpoint X at least minCount times within withinDays days.")
 class MilestoneRule:
     touchpoint_key: str

@@ -9,18 +9,30 @@ import strawberry
 from django.core.exceptions import FieldDoesNotExist
 
 
-def from_model(model, **descriptions: str):
-    """Class decorator, above `@strawberry.input` or `@strawberry.type`: a field without a
-    description takes the given one, else the help_text of `model`'s field of that name
-    (`id`: the model's global id)."""
+def from_model(model, doc: str | None = None, /, *, like=None, **descriptions: str):
+    """Class decorator, above `@strawberry.input` or `@strawberry.type`: the type takes
+    `doc` as its description (unless it has one); a field without a description takes the
+    given one, else that of the same field of the strawberry type `like`, else the
+    help_text of `model`'s field of that name (`id`: the model's global id). `model` may
+    be None for types that mirror no model."""
 
     def decorate(cls):
-        for field in cls.__strawberry_definition__.fields:
+        definition = cls.__strawberry_definition__
+        if doc and not definition.description:
+            definition.description = doc
+        borrowed = {}
+        if like is not None:
+            borrowed = {f.python_name: f.description for f in like.__strawberry_definition__.fields}
+        for field in definition.fields:
             if field.description:
                 continue
             name = field.python_name
             if name in descriptions:
                 field.description = descriptions[name]
+            elif borrowed.get(name):
+                field.description = borrowed[name]
+            elif model is None:
+                continue
             elif name == "id":
                 field.description = f"Global id of the {model._meta.verbose_name}."
             else:
@@ -51,3 +63,8 @@ def described_enum(
             raise ValueError(f"Enum value {name}.{value.name} has no description.")
         value.description = text
     return graphql_enum
+
+
+def described(doc: str | None = None, /, **descriptions: str):
+    """`from_model` for types that mirror no model: the descriptions given."""
+    return from_model(None, doc, **descriptions)

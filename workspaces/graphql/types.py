@@ -1,6 +1,6 @@
 import strawberry
 
-from workspaces.graphql.describe import described_enum
+from workspaces.graphql.describe import described, described_enum
 from workspaces.models import Role as RoleChoices
 
 Role = described_enum(
@@ -16,6 +16,11 @@ Role = described_enum(
 )
 
 
+@described(
+    slug="The workspace's slug (for the X-Workspace header).",
+    name="The workspace's name.",
+    role="The caller's role in it.",
+)
 @strawberry.type(description="A workspace the caller belongs to, with the caller's role in it.")
 class WorkspaceMembership:
     slug: str
@@ -23,6 +28,11 @@ class WorkspaceMembership:
     role: Role
 
 
+@described(
+    username="The user's login name.",
+    email="The user's email address.",
+    memberships="Every workspace the user belongs to, with their role.",
+)
 @strawberry.type(description="The logged-in user and the workspace this request acts in.")
 class Me:
     username: str
