@@ -1,3 +1,6 @@
+import zoneinfo
+from functools import cached_property
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -18,6 +21,14 @@ class Role(models.TextChoices):
         return self.rank >= Role(required).rank
 
 
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"Unknown time zone {value!r}: use an IANA name such as Europe/Berlin or UTC.",
+            code="invalid_time_zone",
+        )
+
+
 class Workspace(models.Model):
     """A company using Waymark: the tenant every domain row belongs to."""
 
@@ -30,12 +41,23 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(
         auto_now_add=True, help_text="When the workspace was created."
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA time zone of the workspace, e.g. Europe/Berlin: the days, weeks and "
+        "months of its reports (cohorts) and the times of day of its schedules follow it.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @cached_property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone or "UTC")
 
 
 class Membership(models.Model):

@@ -41,7 +41,8 @@ def _enum(name: str, values, description: str, value_descriptions: dict[str, str
 RetentionPeriod = _enum(
     "RetentionPeriod",
     parameters.PERIODS,
-    "The length of a cohort period, in UTC: DAY, WEEK (starting Monday) or MONTH.",
+    "The length of a cohort period, in the workspace's time zone: DAY, WEEK (starting "
+    "Monday) or MONTH.",
     {"day": "A calendar day.", "week": "A week, Monday to Sunday.", "month": "A calendar month."},
 )
 RetentionActivity = _enum(

@@ -11,7 +11,12 @@ from workspaces.selectors import user_memberships
 
 def _membership(membership) -> WorkspaceMembership:
     workspace = membership.workspace
-    return WorkspaceMembership(slug=workspace.slug, name=workspace.name, role=Role(membership.role))
+    return WorkspaceMembership(
+        slug=workspace.slug,
+        name=workspace.name,
+        role=Role(membership.role),
+        time_zone=workspace.time_zone,
+    )
 
 
 def _me(info: Info) -> Me | None:

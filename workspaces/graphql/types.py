@@ -26,6 +26,9 @@ class WorkspaceMembership:
     slug: str
     name: str
     role: Role
+    time_zone: str = strawberry.field(
+        description="IANA time zone of the workspace: its report periods and schedules follow it."
+    )
 
 
 @described(
