@@ -8,7 +8,7 @@ from analytics.attribution import parameters
 from workspaces.graphql.describe import described_enum
 
 
-def _enum(name: str, values, description: str, value_descriptions: dict[str, str]):
+def parameter_enum(name: str, values, description: str, value_descriptions: dict[str, str]):
     """FIRST_TOUCH -> "first_touch": GraphQL names are the upper-cased stored values. A
     value added to the parameters module needs its description here, or the schema fails."""
     python_enum = Enum(name, [(value.upper(), value) for value in values], module=__name__)
@@ -54,7 +54,7 @@ ReportSchedule = described_enum(
     },
 )
 
-AttributionModel = _enum(
+AttributionModel = parameter_enum(
     "AttributionModel",
     parameters.MODELS,
     "How credit for a conversion is split between the touches before it.",
@@ -71,7 +71,7 @@ AttributionModel = _enum(
         "shapley": "Data-driven: each state's Shapley value in the conversion game.",
     },
 )
-AttributionDimension = _enum(
+AttributionDimension = parameter_enum(
     "AttributionDimension",
     parameters.DIMENSIONS,
     "What the credited rows are grouped by.",
@@ -83,7 +83,7 @@ AttributionDimension = _enum(
         "persona": "By the account's persona.",
     },
 )
-PositionPreset = _enum(
+PositionPreset = parameter_enum(
     "PositionPreset",
     parameters.POSITION_PRESETS,
     "Shares of the first and last touch in the position-based model: U_SHAPED 40/40, "
@@ -94,7 +94,7 @@ PositionPreset = _enum(
         "inverse_j": "60% first, 20% last.",
     },
 )
-MarkovState = _enum(
+MarkovState = parameter_enum(
     "MarkovState",
     parameters.MARKOV_STATES,
     "What a state of the Markov chain (and a player of the Shapley game) is.",

@@ -6,7 +6,6 @@ import this module without a cycle.
 """
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -15,11 +14,12 @@ from django.utils.dateparse import parse_datetime
 from strawberry.types import Info
 
 from analytics import models, runner
+from analytics.graphql.enums import parameter_enum
 from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.retention import parameters
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
-from workspaces.graphql.describe import described, described_enum
+from workspaces.graphql.describe import described
 from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
@@ -28,24 +28,14 @@ if TYPE_CHECKING:
 UNSET = strawberry.UNSET
 
 
-def _enum(name: str, values, description: str, value_descriptions: dict[str, str]):
-    python_enum = Enum(name, [(value.upper(), value) for value in values], module=__name__)
-    return described_enum(
-        python_enum,
-        name=name,
-        description=description,
-        values={value.upper(): text for value, text in value_descriptions.items()},
-    )
-
-
-RetentionPeriod = _enum(
+RetentionPeriod = parameter_enum(
     "RetentionPeriod",
     parameters.PERIODS,
     "The length of a cohort period, in the workspace's time zone: DAY, WEEK (starting "
     "Monday) or MONTH.",
     {"day": "A calendar day.", "week": "A week, Monday to Sunday.", "month": "A calendar month."},
 )
-RetentionActivity = _enum(
+RetentionActivity = parameter_enum(
     "RetentionActivity",
     parameters.ACTIVITIES,
     "What counts as activity: ANY interaction, interactions with chosen TOUCHPOINTS or on "
@@ -57,7 +47,7 @@ RetentionActivity = _enum(
         "milestones": "Achievements of the milestones named in activityKeys.",
     },
 )
-RetentionBreakdown = _enum(
+RetentionBreakdown = parameter_enum(
     "RetentionBreakdown",
     parameters.BREAKDOWNS,
     "What the cohorts are split by: the account's persona, industry or employee-count band.",
