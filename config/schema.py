@@ -14,6 +14,7 @@ from accounts.graphql.scalars import SCALARS as ACCOUNT_SCALARS
 from accounts.graphql.schema import AccountsQuery
 from analytics.graphql.funnel import FunnelReportMutation
 from analytics.graphql.map_fit import MapFitReportMutation
+from analytics.graphql.map_versions import MapVersionsReportMutation
 from analytics.graphql.mutations import AnalyticsMutation
 from analytics.graphql.paths import PathsReportMutation
 from analytics.graphql.retention import RetentionReportMutation
@@ -52,6 +53,7 @@ class Mutation(
     PathsReportMutation,
     FunnelReportMutation,
     MapFitReportMutation,
+    MapVersionsReportMutation,
     RetentionReportMutation,
 ):
     pass

@@ -48,6 +48,12 @@ class FunnelReportInput(ReportParametersInput):
         default=UNSET,
         description="Also give the stages per persona of the accounts. Default: false.",
     )
+    map_version: int | None = strawberry.field(
+        default=UNSET,
+        description="Pin this version number of the persona's map: its stages, and every "
+        "achievement read under it. Default: the latest version's stages, each achievement "
+        "read under the version in force when it happened.",
+    )
 
 
 @described(position="The stage's position in its map.", name="The stage's name.")
@@ -124,6 +130,9 @@ class FunnelJourneyMap:
     id: str = strawberry.field(description="The map's database id.")
     name: str
     persona: str = strawberry.field(description="Key of the persona it is published for.")
+    version: int | None = strawberry.field(
+        description="The map version whose stages the funnel lays out."
+    )
 
 
 @described(
@@ -170,6 +179,7 @@ class FunnelResult:
                 id=str(journey_map.get("id") or ""),
                 name=str(journey_map.get("name") or ""),
                 persona=str(journey_map.get("persona") or ""),
+                version=journey_map.get("version"),
             ),
             as_of=parse_datetime(result["as_of"]),
             stall_days=int(result.get("stall_days") or 0),
