@@ -14,15 +14,25 @@ from accounts.models import (
     AccountExternalId,
     AccountStage,
     Contact,
+    FeedbackResponse,
     Interaction,
     MilestoneAchievement,
+    PersonaSource,
 )
 from accounts.tasks import enqueue_activity_processing
 from workspaces.errors import field_error
 from workspaces.models import Workspace
 from workspaces.services import apply_changes
 
-ACCOUNT_FIELDS = ("name", "industry", "employee_count", "annual_revenue", "country", "persona")
+ACCOUNT_FIELDS = (
+    "name",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "persona",
+    "persona_source",
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,8 @@ def accounts_upsert(*, workspace: Workspace, items: Sequence[AccountUpsert]) -> 
         regrouped = [
             result.account.pk
             for result, item in zip(results, items, strict=True)
-            if result.account is not None and "persona" in item.changes
+            if result.account is not None
+            and ("persona" in item.changes or "persona_source" in item.changes)
         ]
         if regrouped:  # a new persona means another published map to stand in
             enqueue_activity_processing(workspace.pk, regrouped)
@@ -85,6 +96,9 @@ def accounts_upsert(*, workspace: Workspace, items: Sequence[AccountUpsert]) -> 
 
 def _apply_upsert(index: int, account: Account, item: AccountUpsert) -> UpsertResult:
     changes = dict(item.changes)
+    if "persona" in changes and "persona_source" not in changes:
+        # A persona given by hand stays: the personas' matching rules leave it alone.
+        changes["persona_source"] = PersonaSource.MANUAL
     try:
         if "annual_revenue" in changes:
             changes["annual_revenue"] = clean_amount(changes["annual_revenue"], "annualRevenue")
@@ -113,7 +127,7 @@ def account_merge(*, source: Account, target: Account) -> Account:
         a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
     }
     source, target = locked[source.pk], locked[target.pk]
-    for model in (Interaction, MilestoneAchievement, Contact, AccountExternalId):
+    for model in (Interaction, MilestoneAchievement, FeedbackResponse, Contact, AccountExternalId):
         model.objects.filter(account=source).update(account=target)
     AccountStage.objects.filter(account=source).delete()
     for name in ACCOUNT_FIELDS:

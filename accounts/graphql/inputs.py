@@ -4,8 +4,9 @@ from strawberry.scalars import JSON
 
 from accounts import models
 from accounts.graphql.scalars import Amount, EventTime
+from accounts.graphql.types import PersonaSource
 from accounts.identity import AccountRef, ContactRef
-from accounts.ingestion import AchievementItem, InteractionItem
+from accounts.ingestion import AchievementItem, FeedbackItem, InteractionItem
 from workspaces.graphql.describe import described, from_model
 
 
@@ -95,6 +96,52 @@ class MilestoneAchievementInput:
     properties: JSON | None = None
 
 
+@strawberry.input(
+    description="A feedback response: a survey answer (NPS, CSAT, CES), a rating or a comment."
+)
+class FeedbackResponseInput:
+    client_id: str = strawberry.field(
+        description="Your id for this response, unique in the workspace: a retry with the "
+        "same id is stored once."
+    )
+    instrument: str = strawberry.field(
+        description="NPS (0-10), CSAT (1-5 by default), CES (1-7 by default), RATING (1-5 by "
+        "default, halves allowed) or TEXT (a comment without a score); any letter case."
+    )
+    occurred_at: EventTime = strawberry.field(description="When the customer answered.")
+    account: AccountRefInput | None = strawberry.field(
+        default=None, description="The account (created if missing); or give a contact."
+    )
+    contact: ContactRefInput | None = strawberry.field(
+        default=None, description="The person who answered (created if missing)."
+    )
+    score: Amount | None = strawberry.field(
+        default=None,
+        description="The answer on the instrument's scale; required except for TEXT. A score "
+        "outside the scale rejects the item.",
+    )
+    scale: int | None = strawberry.field(
+        default=None,
+        description="The top of the scale: NPS is always 10; CSAT and CES 3 to 10 (default 5 "
+        "and 7); RATING 2 to 100 (default 5). Scales start at 0 for NPS, else at 1.",
+    )
+    comment: str | None = strawberry.field(
+        default=None, description="What the customer wrote (required for TEXT)."
+    )
+    source: str | None = strawberry.field(
+        default=None, description="Where it came from, e.g. survey, ticketing, review_site."
+    )
+    touchpoint: str | None = strawberry.field(
+        default=None, description="Key of the touchpoint the response is about, if any."
+    )
+    stage: str | None = strawberry.field(
+        default=None, description="Global id of the stage the response is about, if any."
+    )
+    properties: JSON | None = strawberry.field(
+        default=None, description="Anything else, as a JSON object (at most 16 KiB)."
+    )
+
+
 @from_model(
     models.Account,
     "One account to create or update: fields left out stay as they are.",
@@ -108,7 +155,16 @@ class AccountUpsertInput:
     employee_count: int | None = None
     annual_revenue: Amount | None = None
     country: str | None = None
-    persona: relay.GlobalID | None = None
+    persona: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="The account's persona, set by hand: its personaSource becomes MANUAL "
+        "(unless personaSource is given too).",
+    )
+    persona_source: PersonaSource | None = strawberry.field(
+        default=None,
+        description="RULE hands the persona back to the personas' matching rules; MANUAL "
+        "keeps the current one from them.",
+    )
 
 
 @described("Two accounts that are one company: the source is merged into the target.")
@@ -177,5 +233,24 @@ def _achievement_item(cls, value, context) -> AchievementItem:
     )
 
 
+def _feedback_item(cls, value, context) -> FeedbackItem:
+    get = value.get
+    return FeedbackItem(
+        client_id=value["clientId"],
+        instrument=value["instrument"],
+        occurred_at=value["occurredAt"],
+        account=_account_ref(get("account")),
+        contact=_contact_ref(get("contact")),
+        score=get("score"),
+        scale=get("scale"),
+        comment=get("comment") or "",
+        source=get("source") or "",
+        touchpoint=get("touchpoint"),
+        stage=get("stage"),
+        properties=get("properties"),
+    )
+
+
 InteractionInput.__strawberry_definition__.from_input = _interaction_item
+FeedbackResponseInput.__strawberry_definition__.from_input = _feedback_item
 MilestoneAchievementInput.__strawberry_definition__.from_input = _achievement_item

@@ -6,15 +6,16 @@ import strawberry
 import strawberry_django
 from strawberry.types import Info
 
-from accounts import ingestion, services
+from accounts import ingestion, personas, services
 from accounts.graphql.inputs import (
     AccountMergeInput,
     AccountUpsertInput,
+    FeedbackResponseInput,
     InteractionInput,
     MilestoneAchievementInput,
 )
 from accounts.graphql.results import AccountsUpsertResult, IngestResult
-from accounts.graphql.types import AccountType
+from accounts.graphql.types import AccountType, PersonaReassignmentType
 from journeys.graphql.types import PersonaType
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace, input_data, load
@@ -61,6 +62,23 @@ class AccountsMutation:
 
     @strawberry_django.mutation(
         extensions=_write(),
+        description="Store up to 1,000 feedback responses (survey answers, ratings, "
+        "comments), like interactionsIngest: each item is accepted, a duplicate or rejected "
+        "with reasons (a score outside its instrument's scale, say).",
+    )
+    def feedback_record(
+        self,
+        info: Info,
+        items: Annotated[
+            list[FeedbackResponseInput],
+            strawberry.argument(description="Up to 1,000 responses, answered in this order."),
+        ],
+    ) -> IngestResult:
+        report = ingestion.feedback_record(workspace=current_workspace(info), items=items)
+        return IngestResult.of(report)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
         description="Find or create up to 1,000 accounts by reference and set their fields.",
     )
     def accounts_upsert(
@@ -77,6 +95,8 @@ class AccountsMutation:
             changes = {name: value for name, value in changes.items() if value is not None}
             if "persona" in changes:
                 changes["persona"] = load(info, changes["persona"], PersonaType, field="persona")
+            if "persona_source" in changes:
+                changes["persona_source"] = changes["persona_source"].value
             upserts.append(services.AccountUpsert(ref=item.ref.to_ref(), changes=changes))
         results = services.accounts_upsert(workspace=current_workspace(info), items=upserts)
         return AccountsUpsertResult.of(results)
@@ -90,3 +110,14 @@ class AccountsMutation:
         source = load(info, input.source, AccountType, field="source")
         target = load(info, input.target, AccountType, field="target")
         return services.account_merge(source=source, target=target)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="Re-run the personas' matching rules over every account in the "
+        "background (accounts whose persona is MANUAL are left alone), then recompute the "
+        "current stages of those whose persona changed. Answered at once, QUEUED: follow "
+        "its progress with `personaReassignment(id:)`. While one is queued or running, "
+        "that one is answered.",
+    )
+    def personas_reassign(self, info: Info) -> PersonaReassignmentType:
+        return personas.persona_reassignment_start(workspace=current_workspace(info))
