@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from strawberry import relay
 
+from accounts import signals
 from accounts.event_store import AnyOf, insert_new_events, move_first_seen_back
 from accounts.identity import AccountRef, ContactRef, IdentityError, clean_refs, resolve_identities
 from accounts.models import FeedbackResponse, Interaction, MilestoneAchievement
@@ -312,6 +313,8 @@ class _Ingestion:
             earliest[account_id] = min(earliest.get(account_id, occurred_at), occurred_at)
         # A concurrent delivery of the same client id loses quietly to the first one.
         insert_new_events(self.model, rows)
+        if self.model is MilestoneAchievement:
+            signals.announce_milestones(self.workspace.pk, [row["client_id"] for row in rows])
         # Each account's first_seen_at moves back to its earliest new event, if earlier.
         move_first_seen_back(earliest)
         report.account_ids.update(earliest)

@@ -1,5 +1,6 @@
 """The observed reality: customer companies, their people, and what they did when."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -171,6 +172,14 @@ class ContactExternalId(WorkspaceScopedModel):
         return f"{self.source}:{self.external_id}"
 
 
+class HealthStatus(models.TextChoices):
+    """How an account is doing in its current stage (see accounts/health.py)."""
+
+    ON_TRACK = "on_track", "On track"
+    BEHIND = "behind", "Behind"
+    STUCK = "stuck", "Stuck"
+
+
 class AccountStage(WorkspaceScopedModel):
     """Where an account stands in a published map, recomputed from its achievements."""
 
@@ -190,6 +199,21 @@ class AccountStage(WorkspaceScopedModel):
         help_text="The stage the account is in now.",
     )
     entered_at = models.DateTimeField(help_text="When the account entered the stage.")
+    status = models.CharField(
+        max_length=16,
+        choices=HealthStatus.choices,
+        default=HealthStatus.ON_TRACK,
+        help_text="How the account is doing in its stage: on track, behind or stuck.",
+    )
+    due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the account is expected to leave the stage: entered plus the "
+        "stage's expected duration; empty without one, or when the journey is complete.",
+    )
+    status_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the account's current status began."
+    )
 
     same_workspace_fields = ("account", "journey_map", "stage")
 
@@ -199,9 +223,97 @@ class AccountStage(WorkspaceScopedModel):
                 fields=["account", "journey_map"], name="account_stage_one_per_map"
             )
         ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "journey_map", "stage", "status"], name="account_stage_health"
+            ),
+            models.Index(fields=["workspace", "status"], name="account_stage_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} at {self.stage}"
+
+
+class AccountStageChange(WorkspaceScopedModel):
+    """A change of an account's stage or health status in a map, with the time it took
+    effect: the history that weekly health counts are read from. A row with an empty
+    stage and status records that the account left the map."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, null=True, related_name="+")
+    status = models.CharField(max_length=16, choices=HealthStatus.choices, blank=True)
+    previous_stage = models.ForeignKey(
+        Stage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    previous_status = models.CharField(max_length=16, choices=HealthStatus.choices, blank=True)
+    changed_at = models.DateTimeField(help_text="When the change took effect.")
+
+    same_workspace_fields = ("account", "journey_map")
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["workspace", "journey_map", "changed_at"], name="stage_change_time"
+            ),
+            models.Index(
+                fields=["workspace", "account", "journey_map", "changed_at"],
+                name="stage_change_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.previous_status or '-'} -> {self.status or '-'}"
+
+
+class JourneyHealthPolicy(models.Model):
+    """A workspace's thresholds of journey health; without a row the defaults apply."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="journey_health_policy"
+    )
+    stuck_duration_factor = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text="Stuck once the time in stage exceeds this many times the stage's "
+        "expected duration (behind once it exceeds the expected duration).",
+    )
+    behind_idle_days = models.PositiveIntegerField(
+        default=14,
+        validators=[MinValueValidator(1)],
+        help_text="Behind after this many days without any interaction or achievement.",
+    )
+    stuck_idle_days = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text="Stuck after this many days without any interaction or achievement.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "journey health policy"
+        verbose_name_plural = "journey health policies"
+
+    def __str__(self) -> str:
+        return f"Journey health of {self.workspace}"
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.behind_idle_days is not None
+            and self.stuck_idle_days is not None
+            and self.stuck_idle_days < self.behind_idle_days
+        ):
+            raise ValidationError(
+                {
+                    "stuck_idle_days": ValidationError(
+                        "Must be at least the days idle before behind.", code="out_of_order"
+                    )
+                }
+            )
 
 
 class Event(models.Model):

@@ -38,6 +38,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lag, RowNumber
 from django.utils import timezone
 
+from accounts import signals
 from accounts.batches import for_each_account_batch
 from accounts.models import FeedbackResponse, Interaction, MilestoneAchievement
 from journeys.milestone_rules import (
@@ -248,4 +249,5 @@ def _apply(workspace: Workspace, rule: Rule, account_ids: list[int]) -> int:
     if created:
         # A client id taken meanwhile (by a concurrent run) keeps the first row.
         MilestoneAchievement.objects.bulk_create(created, ignore_conflicts=True)
+        signals.announce_milestones(workspace.pk, [row.client_id for row in created])
     return len(stale) + len(changed) + len(created)

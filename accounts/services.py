@@ -6,7 +6,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from accounts import signals
 from accounts.identity import AccountRef, IdentityError, clean_refs, resolve_identities
 from accounts.ingestion import MAX_BATCH, ItemError, ItemInvalid, clean_amount
 from accounts.models import (
@@ -139,8 +141,17 @@ def account_merge(*, source: Account, target: Account) -> Account:
         target.domain = domain
     firsts = [t for t in (source.first_seen_at, target.first_seen_at) if t is not None]
     target.first_seen_at = min(firsts) if firsts else None
+    merged = {
+        "id": source.pk,
+        "name": source.name,
+        "domain": source.domain,
+        "merged_at": timezone.now().isoformat(),
+    }
     source.delete()
     target.full_clean()
     target.save()
+    signals.after_commit(
+        signals.account_merged, target.workspace_id, source=merged, target_id=target.pk
+    )
     enqueue_activity_processing(target.workspace_id, [target.pk])
     return target

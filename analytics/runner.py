@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from analytics.models import Report, ReportDefinition
 from analytics.registry import RunContext, spec_for
+from analytics.signals import announce_report_finished
 from workspaces.models import Workspace
 from workspaces.observability import REPORT_DURATION
 
@@ -81,7 +82,7 @@ def report_request_failed(
     say a milestone it names was deleted): a scheduled run leaves this trace in its
     definition's run history instead of vanishing. Nothing is queued."""
     now = timezone.now()
-    return Report.objects.create(
+    report = Report.objects.create(
         workspace=workspace,
         kind=kind,
         parameters=parameters,
@@ -93,6 +94,8 @@ def report_request_failed(
         code_version=_code_version(spec_for(kind).version),
         finished_at=now,
     )
+    announce_report_finished(workspace.pk, report.pk, report.status)
+    return report
 
 
 def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
@@ -120,6 +123,7 @@ def _claim(report_id: int) -> Report | None:
             report.error = f"Gave up after {report.attempts} attempts that did not finish."
             report.finished_at = timezone.now()
             report.save(update_fields=["status", "error", "finished_at"])
+            announce_report_finished(report.workspace_id, report.pk, report.status)
             return None
         report.status = Status.RUNNING
         report.attempts += 1
@@ -173,6 +177,7 @@ def _finish(report: Report, *, status: str, result=None, error: str = "") -> Non
             progress=100 if status == Status.SUCCEEDED else 0,
             finished_at=timezone.now(),
         )
+        announce_report_finished(report.workspace_id, report.pk, status)
     report.refresh_from_db()
 
 

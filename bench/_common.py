@@ -8,6 +8,7 @@ see the same database and the same SECRET_KEY (which peppers the API tokens).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import http.client
 import os
@@ -21,8 +22,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -150,13 +152,13 @@ class Server:
                 raise RuntimeError(f"The server exited at start; see {self.log}:\n{self.tail()}")
             with contextlib.suppress(OSError, http.client.HTTPException):
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+                conn.request("GET", "/readyz", headers={"Host": "127.0.0.1"})
                 if conn.getresponse().status == 200:
                     conn.close()
                     return
                 conn.close()
             time.sleep(0.2)
-        raise RuntimeError(f"The server did not answer /healthz in {timeout} s:\n{self.tail()}")
+        raise RuntimeError(f"The server did not answer /readyz in {timeout} s:\n{self.tail()}")
 
     def pids(self) -> list[int]:
         """The server process and its children (gunicorn's workers)."""
@@ -369,6 +371,59 @@ def machine_line(info: dict[str, str]) -> str:
         f"{info['date']}; {info['cpus']} CPUs ({info['cpu']}), {info['memory']} RAM, "
         f"{info['os']}; Python {info['python']}, Django {info['django']}, {info['database']}."
     )
+
+
+# HTTP clients ----------------------------------------------------------------------------
+
+
+def post_graphql(
+    port: int,
+    token: str,
+    bodies: list,
+    clients: int,
+    deadline: float,
+    on_answer: Callable[[int, int, bytes, float], None],
+) -> float:
+    """POST the bodies to /graphql/ from `clients` threads (keep-alive connections) with
+    the bearer token; `on_answer(index, status, data, seconds)` sees each answer and may
+    raise to stop them all. Returns the wall seconds; re-raises the first failure."""
+    queue = collections.deque(enumerate(bodies))
+    failures: list[BaseException] = []
+    headers = {
+        "Host": "127.0.0.1",
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {token}",
+    }
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            while not failures:
+                try:
+                    index, body = queue.popleft()
+                except IndexError:
+                    return
+                if time.monotonic() > deadline:
+                    raise TimeoutError("--max-seconds reached")
+                started = time.perf_counter()
+                conn.request("POST", "/graphql/", body, headers)
+                response = conn.getresponse()
+                data = response.read()
+                on_answer(index, response.status, data, time.perf_counter() - started)
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return time.perf_counter() - started
 
 
 # docs/benchmarks.md --------------------------------------------------------------------

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import http.client
 import itertools
 import json
 import os
@@ -402,55 +401,24 @@ class Measured:
 
 
 def post_batches(port: int, token: str, phase: Phase, deadline: float, query: str) -> Measured:
-    bodies = collections.deque(enumerate(phase.bodies(query)))
+    bodies = phase.bodies(query)
     latencies: list[float] = [0.0] * len(bodies)
     counts: collections.Counter = collections.Counter()
-    failures: list[BaseException] = []
     lock = threading.Lock()
-    headers = {
-        "Host": "127.0.0.1",
-        "Content-Type": "application/json",
-        "Authorization": f"Bearer {token}",
-    }
 
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        try:
-            while not failures:
-                try:
-                    index, body = bodies.popleft()
-                except IndexError:
-                    return
-                if time.monotonic() > deadline:
-                    raise TimeoutError("--max-seconds reached")
-                started = time.perf_counter()
-                conn.request("POST", "/graphql/", body, headers)
-                response = conn.getresponse()
-                data = response.read()
-                latencies[index] = time.perf_counter() - started
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}: {data[:500]!r}")
-                payload = json.loads(data)
-                result = (payload.get("data") or {}).get("interactionsIngest") or {}
-                if payload.get("errors") or "accepted" not in result:
-                    raise RuntimeError(f"GraphQL refused the batch: {data[:500]!r}")
-                with lock:
-                    for status in ("accepted", "duplicates", "rejected"):
-                        counts[status] += result[status]
-        except BaseException as error:
-            failures.append(error)
-        finally:
-            conn.close()
+    def on_answer(index: int, status: int, data: bytes, seconds: float) -> None:
+        latencies[index] = seconds
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {data[:500]!r}")
+        payload = json.loads(data)
+        result = (payload.get("data") or {}).get("interactionsIngest") or {}
+        if payload.get("errors") or "accepted" not in result:
+            raise RuntimeError(f"GraphQL refused the batch: {data[:500]!r}")
+        with lock:
+            for name in ("accepted", "duplicates", "rejected"):
+                counts[name] += result[name]
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(phase.clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
-    if failures:
-        raise failures[0]
+    seconds = _common.post_graphql(port, token, bodies, phase.clients, deadline, on_answer)
     return Measured(phase.name, phase.clients, len(phase.events), seconds, latencies, counts)
 
 

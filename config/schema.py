@@ -24,6 +24,7 @@ from config.limits import graphql_limits, is_unexpected
 from config.schema_descriptions import describe_generated
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
+from notifications.graphql.schema import WebhooksMutation, WebhooksQuery
 from workspaces.graphql.audit import AuditQuery
 from workspaces.graphql.audit_extension import AuditLogExtension
 from workspaces.graphql.permissions import requires
@@ -35,7 +36,15 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
 @strawberry.type(description="Reads: the request's workspace only, by what the caller may see.")
-class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQuery, AnalyticsQuery):
+class Query(
+    WorkspacesQuery,
+    TokensQuery,
+    AuditQuery,
+    JourneysQuery,
+    AccountsQuery,
+    AnalyticsQuery,
+    WebhooksQuery,
+):
     node: relay.Node | None = strawberry_django.node(
         extensions=requires(None),
         description="Any row of the request's workspace by its global id.",
@@ -57,6 +66,7 @@ class Mutation(
     MapVersionsReportMutation,
     RetentionReportMutation,
     FeedbackReportMutation,
+    WebhooksMutation,
 ):
     pass
 

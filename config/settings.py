@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "journeys",
     "accounts",
     "analytics",
+    "notifications",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -161,8 +163,8 @@ if not DEBUG:
     if not SECURE_HSTS_PRELOAD:
         # Preloading is a one-way commitment of the whole domain, the operator's to make.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
-# /healthz is probed over plain HTTP by load balancers.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# /healthz and /readyz are probed over plain HTTP by load balancers.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set. Tasks are idempotent,
 # so the ORM broker's at-least-once redelivery is safe; retry must exceed timeout.
@@ -183,6 +185,14 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# Outbound webhooks (notifications/): https only and public addresses only, unless these
+# allow otherwise for local development and tests (both follow DEBUG by default).
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# /healthz answers 503 when no worker has run its heartbeat task for this long.
+HEALTH_WORKER_STALE_SECONDS = env_int("HEALTH_WORKER_STALE_SECONDS", 300)
 
 # The cache holds the rate-limit counters: per process in memory by default, shared by
 # all processes and machines in Redis when REDIS_URL is set.

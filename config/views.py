@@ -1,12 +1,11 @@
 """HTTP entry points that are not GraphQL resolvers: the GraphQL view, the SDL, the health
-check, the metrics and the front page."""
+checks, the metrics and the front page."""
 
 import hmac
 
 from cross_web import HTTPException
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.views.decorators.http import require_GET
@@ -22,6 +21,7 @@ from config.http_errors import (
     parse_body,
     too_large,
 )
+from monitoring import checks
 from workspaces.middleware import unauthorized
 
 
@@ -93,32 +93,33 @@ def graphql_view():
     return WaymarkGraphQLView.as_view(schema=schema)
 
 
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:
-        return False
-
-
-def _broker_ok() -> bool:
-    from django_q.brokers import get_broker
-
-    try:
-        return bool(get_broker().ping())
-    except Exception:
-        return False
+@require_GET
+def healthz(request):
+    """The database, the broker and the task worker (see monitoring/checks.py): 200 when
+    all are fine, else 503; with the queue's length and its oldest task's age."""
+    worker = checks.worker_state()
+    queue = checks.queue_state()
+    parts = {"database": checks.database_ok(), "broker": checks.broker_ok(), "worker": worker.ok}
+    healthy = all(parts.values())
+    body = {"status": "ok" if healthy else "unavailable"} | {
+        name: "ok" if ok else "unavailable" for name, ok in parts.items()
+    }
+    body |= {
+        "workerLastSeenSeconds": worker.last_seen_seconds,
+        "queuedTasks": queue.queued,
+        "oldestQueuedTaskSeconds": queue.oldest_seconds,
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @require_GET
-def healthz(request):
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable"} | {
-        name: "ok" if ok else "unavailable" for name, ok in checks.items()
-    }
-    return JsonResponse(body, status=200 if healthy else 503)
+def readyz(request):
+    """For load balancers: 200 while the database answers, else 503."""
+    ready = checks.database_ok()
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "database": "ok" if ready else "unavailable"},
+        status=200 if ready else 503,
+    )
 
 
 @require_GET

@@ -189,9 +189,30 @@ def one_row_of_every_node_type(workspace) -> dict:
         published_at=stage.created_at,
         snapshot=snapshot_of(stage.journey_map),
     )
+    rows |= _webhook_rows(workspace)
     missing = NODE_TYPES - set(rows)
     assert not missing, f"add a row of {missing} to one_row_of_every_node_type"
     return {name: row for name, row in rows.items() if name in NODE_TYPES}
+
+
+def _webhook_rows(workspace) -> dict:
+    from notifications.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=workspace,
+        url="https://hooks.example.com/waymark",
+        event_types=["milestone.reached"],
+        secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    )
+    event = WebhookEvent.objects.create(
+        workspace=workspace,
+        event_id=f"evt_{workspace.slug}",
+        type="milestone.reached",
+        key="achievement:0",
+        body="{}",
+    )
+    delivery = WebhookDelivery.objects.create(workspace=workspace, endpoint=endpoint, event=event)
+    return {"WebhookEndpoint": endpoint, "WebhookDelivery": delivery}
 
 
 def _analytics_rows(workspace, touchpoint) -> dict:

@@ -147,6 +147,8 @@ def test_every_persona_converts_some_accounts_never_do_and_stages_are_derived():
     positions = Counter(stages.values_list("stage__position", flat=True))
     assert positions[1] > 0
     assert max(positions) >= 5
+    # Journey health: some accounts on track, some behind, some stuck.
+    assert set(stages.values_list("status", flat=True)) == {"on_track", "behind", "stuck"}
 
 
 def test_activity_is_in_the_past_and_in_the_demo_workspace():
@@ -341,6 +343,10 @@ def test_full_demo_seed():
     out_of_order = [s for s in sequences.values() if any(a > b for a, b in pairwise(s))]
     assert 5 <= len(out_of_order) <= 40
     assert Milestone.objects.filter(workspace=workspace).count() == len(demo.MILESTONES)
+    # Every published map has accounts in each health status.
+    for journey_map in published:
+        statuses = AccountStage.objects.filter(journey_map=journey_map)
+        assert set(statuses.values_list("status", flat=True)) == {"on_track", "behind", "stuck"}
 
 
 def test_seeding_again_after_the_demo_map_was_edited_adds_no_activity():

@@ -259,7 +259,7 @@ def test_zero_turns_the_rate_limit_off(editor, anonymous, settings):
 def test_only_the_api_is_rate_limited(client, db, settings):
     settings.RATE_LIMIT_ANONYMOUS_PER_MINUTE = 1
     for _ in range(3):
-        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
 
 
 def test_hit_counts_in_fixed_windows():

@@ -6,19 +6,12 @@ the task in the ORM broker instead and starts `manage.py qcluster` on the same d
 the real attribution engine on a tiny dataset. It stops the worker with SIGTERM.
 """
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Success
@@ -33,27 +26,7 @@ from tests.factories import (
     TouchpointFactory,
 )
 from tests.graphql_helpers import run
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-TIMEOUT_SECONDS = 60
-
-
-def database_url() -> str:
-    """The URL of the database this test runs on (the test database), for the worker."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = db["NAME"]
-        if name == ":memory:" or "mode=memory" in str(name):
-            pytest.skip("the SQLite test database is in memory: a worker cannot share it")
-        return f"sqlite:///{name}"
-    if connection.vendor == "postgresql":
-        auth = quote(db["USER"] or "", safe="")
-        if db["PASSWORD"]:
-            auth += ":" + quote(db["PASSWORD"], safe="")
-        host = db["HOST"] or "localhost"
-        port = f":{db['PORT']}" if db["PORT"] else ""
-        return f"postgresql://{auth}@{host}{port}/{quote(db['NAME'], safe='')}"
-    pytest.skip(f"no worker test for {connection.vendor}")
+from tests.worker_helpers import TIMEOUT_SECONDS, start_worker, stop_worker, worker_log
 
 
 @pytest.fixture
@@ -87,43 +60,11 @@ def journeys(workspace):
 @pytest.fixture
 def worker(tmp_path):
     """Start `manage.py qcluster` on this test's database; stop it with SIGTERM."""
-    log = open(tmp_path / "qcluster.log", "w+b")  # noqa: SIM115
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SECRET_KEY": settings.SECRET_KEY,  # task packages are signed with it
-        "DATABASE_URL": database_url(),
-        "TASKS_SYNC": "0",
-        "TASK_WORKERS": "1",
-        "LOG_LEVEL": "INFO",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its worker processes can be stopped as one group
-    )
-    process.log = log
+    process = start_worker(tmp_path / "qcluster.log")
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # drains gracefully
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
-
-
-def worker_log(process) -> str:
-    process.log.flush()
-    process.log.seek(0)
-    return process.log.read().decode(errors="replace")[-4000:]
+        stop_worker(process)
 
 
 @pytest.mark.slow

@@ -856,7 +856,8 @@ def test_run_report_runs_a_new_report_inline(
         out, _ = call(
             "--workspace", "acme", "--kind", "attribution", "--params", '{"lookbackDays": 30}'
         )
-    assert callbacks == []  # run here, not queued for a worker
+    # Run here, not queued for a worker: the one callback announces that it finished.
+    assert [c.__qualname__ for c in callbacks] == ["announce_report_finished.<locals>.<lambda>"]
     report = Report.objects.get()
     assert (report.status, report.parameters["lookback_days"]) == (Status.SUCCEEDED, 30)
     assert f'Report {report.pk} (attribution) in workspace "acme": succeeded' in out

@@ -21,11 +21,12 @@ class Scope(StrEnum):
     ANALYTICS_READ = "analytics:read"
     ANALYTICS_WRITE = "analytics:write"
     TOKENS_MANAGE = "tokens:manage"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
     @property
     def role(self) -> Role:
         """The least workspace role that includes this scope."""
-        if self is Scope.TOKENS_MANAGE:
+        if self in (Scope.TOKENS_MANAGE, Scope.WEBHOOKS_MANAGE):
             return Role.ADMIN
         return Role.VIEWER if self.value.endswith(":read") else Role.EDITOR
 

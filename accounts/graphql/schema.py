@@ -8,6 +8,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from accounts import personas
+from accounts.graphql.health import JourneyHealthQuery
 from accounts.graphql.types import (
     AccountConnection,
     AccountType,
@@ -26,7 +27,7 @@ def _read():
 
 
 @strawberry.type
-class AccountsQuery:
+class AccountsQuery(JourneyHealthQuery):
     accounts: AccountConnection = strawberry_django.connection(
         description="The workspace's accounts (customer companies).", extensions=_read()
     )

@@ -3,7 +3,7 @@ from enum import Enum
 
 import strawberry
 import strawberry_django
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from strawberry import auto, relay
 from strawberry.scalars import JSON
 from strawberry_django.relay import DjangoListConnection
@@ -41,12 +41,54 @@ class ExternalId:
         return [cls(source=row.source, external_id=row.external_id) for row in rows.all()]
 
 
+@strawberry.enum(name="JourneyHealthStatus", description="How an account is doing in its stage.")
+class JourneyHealthStatus(Enum):
+    ON_TRACK = strawberry.enum_value(
+        models.HealthStatus.ON_TRACK.value,
+        description="Within the stage's expected duration and recently active.",
+    )
+    BEHIND = strawberry.enum_value(
+        models.HealthStatus.BEHIND.value,
+        description="Past the stage's due date, or idle for the workspace's behind threshold.",
+    )
+    STUCK = strawberry.enum_value(
+        models.HealthStatus.STUCK.value,
+        description="Far past the due date (the stuck factor times the expected duration), "
+        "or idle for the workspace's stuck threshold.",
+    )
+
+
+def _current_stage_matches(prefix: str, stage: relay.GlobalID | None, status) -> Q:
+    """Accounts with a current stage row matching both conditions (in one row)."""
+    rows = models.AccountStage.objects.filter(account=OuterRef(f"{prefix}pk"))
+    if stage is not None:
+        valid = stage.type_name == "Stage" and stage.node_id.isdigit()
+        rows = rows.filter(stage_id=stage.node_id if valid else None)  # else: no account
+    if status is not None:
+        rows = rows.filter(status=JourneyHealthStatus(status).value)
+    return Q(Exists(rows))
+
+
 @strawberry_django.filter_type(models.Account)
 class AccountFilter:
     domain: str | None = strawberry.UNSET
     industry: str | None = strawberry.UNSET
     country: str | None = strawberry.UNSET
     persona: relay.GlobalID | None = strawberry.UNSET
+
+    @strawberry_django.filter_field(description="Accounts currently in this stage.")
+    def stage(self, value: relay.GlobalID, prefix: str) -> Q:
+        status = self.stage_status if self.stage_status not in (None, strawberry.UNSET) else None
+        return _current_stage_matches(prefix, value, status)
+
+    @strawberry_django.filter_field(
+        description="Accounts with this health status in a current stage (with `stage`: "
+        "in that stage)."
+    )
+    def stage_status(self, value: JourneyHealthStatus, prefix: str) -> Q:
+        if self.stage not in (None, strawberry.UNSET):
+            return Q()  # applied together with the stage
+        return _current_stage_matches(prefix, None, value)
 
     @strawberry_django.filter_field(description="Case-insensitive match on name or domain.")
     def search(self, value: str, prefix: str) -> Q:
@@ -84,9 +126,17 @@ class ContactOrder:
 class AccountStageType(WorkspaceNode):
     read_scopes = (Scope.ACCOUNTS_READ,)
 
-    journey_map: JourneyMapType
-    stage: StageType
-    entered_at: auto
+    journey_map: JourneyMapType = strawberry_django.field(description="The published map.")
+    stage: StageType = strawberry_django.field(description="The account's current stage in it.")
+    entered_at: auto = strawberry_django.field(description="When the account entered the stage.")
+    due_at: auto
+    status_since: auto
+
+    @strawberry_django.field(
+        only=["status"], description="How the account is doing in the stage (journey health)."
+    )
+    def status(self, root: models.AccountStage) -> JourneyHealthStatus:
+        return JourneyHealthStatus(root.status)
 
 
 @strawberry.enum(name="PersonaSource", description="Who decides an account's persona.")

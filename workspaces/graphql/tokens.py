@@ -29,6 +29,7 @@ ApiScope = described_enum(
         "ANALYTICS_READ": "Read reports, saved reports and spend.",
         "ANALYTICS_WRITE": "Request and delete reports; manage saved reports and spend.",
         "TOKENS_MANAGE": "List, create, roll and revoke API tokens; read the audit log.",
+        "WEBHOOKS_MANAGE": "List, create, change and delete webhooks; read their deliveries.",
     },
 )
 
