@@ -901,17 +901,21 @@ def seed_activity(
     anchor = anchor_of(now or timezone.now())
     specs = generate(plans, catalogue, accounts)
     report = ActivityReport()
-    account_ids = _write_accounts(workspace, specs, report.tally("Accounts"))
+    account_ids, known = _write_accounts(workspace, specs, report.tally("Accounts"))
     contacts_before = _contact_ids(workspace, specs)
 
+    # Accounts of an earlier run keep the history they were given: generated again from a
+    # map that a user has edited since, it would add activity the first run never had.
     touches, reaches = [], []
     for spec in specs:
-        for touch in spec.touches:
-            if touch.day < 0:
-                touches.append(_interaction_item(spec, touch, anchor))
-        for reach in spec.reaches:
-            if reach.day < 0:
-                reaches.append(_achievement_item(spec, reach, anchor))
+        past_touches = [t for t in spec.touches if t.day < 0]
+        past_reaches = [r for r in spec.reaches if r.day < 0]
+        if spec.ref.external_id in known:
+            report.tally("Interactions").present += len(past_touches)
+            report.tally("Achievements").present += len(past_reaches)
+            continue
+        touches += [_interaction_item(spec, touch, anchor) for touch in past_touches]
+        reaches += [_achievement_item(spec, reach, anchor) for reach in past_reaches]
     _ingest(workspace, interactions_ingest, touches, report.tally("Interactions"))
     _ingest(workspace, milestones_record, reaches, report.tally("Achievements"))
     responses = [item for spec in specs for item in _feedback_items(spec, anchor, catalogue.phases)]
@@ -930,8 +934,11 @@ def _external_ids(specs: Sequence[AccountSpec]) -> list[str]:
     return [spec.ref.external_id for spec in specs]
 
 
-def _write_accounts(workspace: Workspace, specs: Sequence[AccountSpec], tally: Tally) -> list[int]:
-    """Upsert the accounts whose fields differ from the generated ones (or are missing)."""
+def _write_accounts(
+    workspace: Workspace, specs: Sequence[AccountSpec], tally: Tally
+) -> tuple[list[int], set[str]]:
+    """Upsert the accounts whose fields differ from the generated ones (or are missing).
+    Returns the ids of all of them and the external ids of those that existed before."""
     links = dict(
         AccountExternalId.objects.filter(
             workspace=workspace, source=EXTERNAL_SOURCE, external_id__in=_external_ids(specs)
@@ -954,11 +961,12 @@ def _write_accounts(workspace: Workspace, specs: Sequence[AccountSpec], tally: T
         for result in results:
             if result.errors:
                 raise DemoSeedError(f"Account rejected: {result.errors}")
-    return sorted(
+    account_ids = sorted(
         AccountExternalId.objects.filter(
             workspace=workspace, source=EXTERNAL_SOURCE, external_id__in=_external_ids(specs)
         ).values_list("account_id", flat=True)
     )
+    return account_ids, set(links)
 
 
 def _contact_ids(workspace: Workspace, specs: Sequence[AccountSpec]) -> set[str]:

@@ -29,6 +29,7 @@ from accounts.rules import RULE_CLIENT_ID_PREFIX
 from journeys.models import Milestone, Stage, Touchpoint
 from workspaces.errors import field_error
 from workspaces.models import Workspace
+from workspaces.observability import count_ingested
 
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(hours=24)
@@ -497,6 +498,7 @@ class _FeedbackIngestion(_Ingestion):
 def interactions_ingest(*, workspace: Workspace, items: Sequence[InteractionItem]) -> IngestReport:
     """Store interactions; each item is accepted, a duplicate, or rejected with reasons."""
     report = _InteractionIngestion(workspace).run(items)
+    count_ingested("interaction", (item.status for item in report.items))
     _after_commit(workspace, report)
     return report
 
@@ -504,6 +506,7 @@ def interactions_ingest(*, workspace: Workspace, items: Sequence[InteractionItem
 def milestones_record(*, workspace: Workspace, items: Sequence[AchievementItem]) -> IngestReport:
     """Store milestone achievements, like interactions_ingest."""
     report = _AchievementIngestion(workspace).run(items)
+    count_ingested("milestone", (item.status for item in report.items))
     _after_commit(workspace, report)
     return report
 

@@ -17,18 +17,32 @@ class PersonaSource(models.TextChoices):
 class Account(WorkspaceScopedModel):
     """A customer company."""
 
-    name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, blank=True, help_text="The company's name.")
     domain = models.CharField(
         max_length=253, blank=True, help_text="Lower-case company domain, e.g. acme.com."
     )
-    industry = models.CharField(max_length=120, blank=True)
-    employee_count = models.PositiveIntegerField(null=True, blank=True)
-    annual_revenue = models.DecimalField(
-        max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    industry = models.CharField(max_length=120, blank=True, help_text="The company's industry.")
+    employee_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Number of employees."
     )
-    country = models.CharField(max_length=64, blank=True)
+    annual_revenue = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Annual revenue, in the workspace's currency units.",
+    )
+    country = models.CharField(
+        max_length=64, blank=True, help_text="Country code (ISO 3166-1 alpha-2), e.g. DE."
+    )
     persona = models.ForeignKey(
-        Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts"
+        Persona,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        help_text="The persona the account matches, if any.",
     )
     persona_source = models.CharField(
         max_length=8,
@@ -63,9 +77,16 @@ class Account(WorkspaceScopedModel):
 class AccountExternalId(WorkspaceScopedModel):
     """The account's id in another system (a CRM, a billing tool): unique per source."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="external_ids")
-    source = models.CharField(max_length=64)
-    external_id = models.CharField(max_length=255)
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="external_ids",
+        help_text="The account this id names.",
+    )
+    source = models.CharField(
+        max_length=64, help_text="The system the id comes from, e.g. hubspot."
+    )
+    external_id = models.CharField(max_length=255, help_text="The account's id in that system.")
 
     same_workspace_fields = ("account",)
 
@@ -84,15 +105,27 @@ class Contact(WorkspaceScopedModel):
     """A person, usually at an account."""
 
     account = models.ForeignKey(
-        Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+        Account,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        help_text="The company the person works for.",
     )
     email = models.CharField(max_length=254, blank=True, help_text="Stored lower-case.")
-    name = models.CharField(max_length=200, blank=True)
-    title = models.CharField(max_length=200, blank=True)
-    department = models.CharField(max_length=120, blank=True)
-    seniority = models.CharField(max_length=16, choices=Seniority.choices, blank=True)
+    name = models.CharField(max_length=200, blank=True, help_text="The person's name.")
+    title = models.CharField(max_length=200, blank=True, help_text="Job title.")
+    department = models.CharField(max_length=120, blank=True, help_text="Department.")
+    seniority = models.CharField(
+        max_length=16, choices=Seniority.choices, blank=True, help_text="Seniority."
+    )
     persona = models.ForeignKey(
-        Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+        Persona,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        help_text="The persona the contact matches, if any.",
     )
 
     same_workspace_fields = ("account", "persona")
@@ -115,9 +148,16 @@ class Contact(WorkspaceScopedModel):
 
 
 class ContactExternalId(WorkspaceScopedModel):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="external_ids")
-    source = models.CharField(max_length=64)
-    external_id = models.CharField(max_length=255)
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="external_ids",
+        help_text="The contact this id names.",
+    )
+    source = models.CharField(
+        max_length=64, help_text="The system the id comes from, e.g. hubspot."
+    )
+    external_id = models.CharField(max_length=255, help_text="The contact's id in that system.")
 
     same_workspace_fields = ("contact",)
 
@@ -143,12 +183,27 @@ class HealthStatus(models.TextChoices):
 class AccountStage(WorkspaceScopedModel):
     """Where an account stands in a published map, recomputed from its achievements."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stages")
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="+")
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
-    entered_at = models.DateTimeField()
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="stages", help_text="The account."
+    )
+    journey_map = models.ForeignKey(
+        JourneyMap,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The published map the stage belongs to.",
+    )
+    stage = models.ForeignKey(
+        Stage,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The stage the account is in now.",
+    )
+    entered_at = models.DateTimeField(help_text="When the account entered the stage.")
     status = models.CharField(
-        max_length=16, choices=HealthStatus.choices, default=HealthStatus.ON_TRACK
+        max_length=16,
+        choices=HealthStatus.choices,
+        default=HealthStatus.ON_TRACK,
+        help_text="How the account is doing in its stage: on track, behind or stuck.",
     )
     due_at = models.DateTimeField(
         null=True,
@@ -266,16 +321,28 @@ class Event(models.Model):
     makes every delivery of the same event count once."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    contact = models.ForeignKey(
-        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The account (company) the event is about.",
     )
-    occurred_at = models.DateTimeField()
-    received_at = models.DateTimeField()
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The person at the account, if known.",
+    )
+    occurred_at = models.DateTimeField(help_text="When it happened.")
+    received_at = models.DateTimeField(help_text="When Waymark stored it.")
     client_id = models.CharField(
         max_length=128, help_text="The sender's id for the event; unique per workspace."
     )
-    properties = models.JSONField(default=dict, blank=True)
+    properties = models.JSONField(
+        default=dict, blank=True, help_text="Free-form JSON details sent with the event."
+    )
 
     class Meta:
         abstract = True
@@ -284,12 +351,21 @@ class Event(models.Model):
 class Interaction(Event):
     """An account (and maybe one of its contacts) touched a touchpoint at a time."""
 
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="+")
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.PROTECT, related_name="+", help_text="What was touched."
+    )
     source = models.CharField(max_length=100, blank=True, help_text="e.g. google, hubspot.")
     medium = models.CharField(max_length=100, blank=True, help_text="e.g. cpc, email.")
-    campaign = models.CharField(max_length=200, blank=True)
+    campaign = models.CharField(
+        max_length=200, blank=True, help_text="Marketing campaign, e.g. spring-launch."
+    )
     cost = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What the touch cost, if known.",
     )
 
     class Meta:
@@ -324,10 +400,26 @@ class MilestoneAchievement(Event):
         REPORTED = "reported", "Reported by an integration"
         RULE = "rule", "Derived from interactions by the milestone's rule"
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
-    value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.REPORTED)
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.PROTECT, related_name="+", help_text="What was reached."
+    )
+    value = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Revenue of this achievement; the milestone's default value when null.",
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="ISO 4217 code of value, e.g. EUR."
+    )
+    origin = models.CharField(
+        max_length=16,
+        choices=Origin.choices,
+        default=Origin.REPORTED,
+        help_text="Reported by an integration or derived from interactions by the milestone's "
+        "rule.",
+    )
 
     class Meta:
         ordering = ["occurred_at", "id"]

@@ -28,13 +28,29 @@ class ReportDefinition(WorkspaceScopedModel):
         DAILY = "daily", "Daily"
         WEEKLY = "weekly", "Weekly"
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=32, choices=ReportKind.choices)
-    parameters = models.JSONField(default=dict, blank=True)
-    schedule = models.CharField(max_length=16, choices=Schedule.choices, default=Schedule.NONE)
-    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    name = models.CharField(max_length=200, help_text="Display name of the saved report.")
+    kind = models.CharField(
+        max_length=32, choices=ReportKind.choices, help_text="Which analysis it runs."
+    )
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="The analysis' parameters, as given."
+    )
+    schedule = models.CharField(
+        max_length=16,
+        choices=Schedule.choices,
+        default=Schedule.NONE,
+        help_text="How often it runs by itself: not, daily or weekly.",
+    )
+    next_run_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When it runs next, if scheduled."
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who saved it.",
     )
 
     class Meta:
@@ -53,23 +69,50 @@ class Report(WorkspaceScopedModel):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
-    kind = models.CharField(max_length=32, choices=ReportKind.choices)
+    kind = models.CharField(
+        max_length=32, choices=ReportKind.choices, help_text="Which analysis ran."
+    )
     parameters = models.JSONField(default=dict, help_text="The validated, complete parameters.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        max_length=16,
+        choices=Status.choices,
+        default=Status.QUEUED,
+        help_text="Queued, running, succeeded or failed.",
+    )
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
-    error = models.TextField(blank=True)
-    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why the report failed.")
+    result = models.JSONField(
+        null=True, blank=True, help_text="The analysis' result, once succeeded."
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who requested the report.",
     )
     definition = models.ForeignKey(
-        ReportDefinition, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+        ReportDefinition,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        help_text="The saved report this run belongs to, if any.",
     )
     data_cutoff = models.DateTimeField(help_text="Events received after this are left out.")
-    code_version = models.CharField(max_length=64)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    code_version = models.CharField(
+        max_length=64, help_text="Version of the code that computed the result."
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker started the report."
+    )
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last attempt started."
+    )
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the report succeeded or failed."
+    )
 
     same_workspace_fields = ("definition",)
 
@@ -88,13 +131,27 @@ class Spend(WorkspaceScopedModel):
     """Money spent on a touchpoint or a campaign over a period, for cost per conversion."""
 
     touchpoint = models.ForeignKey(
-        Touchpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Touchpoint,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The touchpoint the money was spent on.",
     )
-    campaign = models.CharField(max_length=200, blank=True)
-    period_start = models.DateField()
+    campaign = models.CharField(
+        max_length=200, blank=True, help_text="Campaign, or empty for the touchpoint as a whole."
+    )
+    period_start = models.DateField(help_text="First day the spend covers.")
     period_end = models.DateField(help_text="Inclusive.")
-    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
-    currency = models.CharField(max_length=3, blank=True)
+    amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text="Money spent in the period.",
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="ISO 4217 code of the amount, e.g. EUR."
+    )
 
     same_workspace_fields = ("touchpoint",)
 

@@ -10,6 +10,7 @@ never finished, the report fails too.
 """
 
 import logging
+import time
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -23,6 +24,7 @@ from analytics.models import Report, ReportDefinition
 from analytics.registry import RunContext, spec_for
 from analytics.signals import announce_report_finished
 from workspaces.models import Workspace
+from workspaces.observability import REPORT_DURATION
 
 logger = logging.getLogger(__name__)
 Status = Report.Status
@@ -151,13 +153,16 @@ def report_run(report_id: int) -> Report | None:
         )
 
     context = RunContext(report.workspace, report.parameters, report.data_cutoff, progress)
+    started = time.perf_counter()
     try:
         result = spec.compute(context)
     except Exception as error:
         logger.exception("Report %s failed", report.pk)
         _finish(report, status=Status.FAILED, error=f"{type(error).__name__}: {error}")
+        REPORT_DURATION.labels(report.kind, "failed").observe(time.perf_counter() - started)
         return report
     _finish(report, status=Status.SUCCEEDED, result=result)
+    REPORT_DURATION.labels(report.kind, "succeeded").observe(time.perf_counter() - started)
     return report
 
 

@@ -7,7 +7,7 @@ related row they are given belongs to that same workspace.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -171,12 +171,17 @@ def report_definition_run(
 # Scheduled runs -------------------------------------------------------------------------------
 
 
-def next_run_after(previous: datetime, schedule: str, now: datetime) -> datetime:
+def next_run_after(previous: datetime, schedule: str, now: datetime, zone=UTC) -> datetime:
     """The first run of the schedule's rhythm after `now`, at the time of day (and day
-    of the week) of `previous`: runs missed while no worker ran are not caught up."""
+    of the week) of `previous` in the workspace's time zone `zone` (so a daily 02:00 run
+    stays at 02:00 local across daylight-saving changes): runs missed while no worker
+    ran are not caught up."""
     step = SCHEDULE_STEPS[Schedule(schedule)]
     missed = max(0, (now - previous) // step)
-    return previous + (missed + 1) * step
+    following = previous.astimezone(zone) + (missed + 1) * step  # wall-clock arithmetic
+    while following <= now:
+        following += step
+    return following.astimezone(UTC)
 
 
 def due_definitions(*, now: datetime) -> QuerySet[ReportDefinition]:
@@ -200,7 +205,7 @@ def run_due_definition(definition: ReportDefinition, *, now: datetime) -> Report
     previous = definition.next_run_at
     if previous is None or definition.schedule == Schedule.NONE:
         return None
-    following = next_run_after(previous, definition.schedule, now)
+    following = next_run_after(previous, definition.schedule, now, definition.workspace.zone)
     with transaction.atomic():
         claimed = ReportDefinition.objects.filter(
             pk=definition.pk, schedule=definition.schedule, next_run_at=previous

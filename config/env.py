@@ -8,6 +8,28 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+def load_env_file(path) -> None:
+    """Read KEY=VALUE lines of a `.env` file into the environment, without overriding
+    variables that are already set. `scripts/_bootstrap.sh` writes one with `DEBUG=1` for
+    local development; production has none, so its settings stay strict."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        return
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value.")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        os.environ.setdefault(name, value)
+
+
 def env_str(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 

@@ -5,6 +5,7 @@ import strawberry_django
 from django.conf import settings
 from graphql import GraphQLError
 from strawberry import relay
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
@@ -20,6 +21,7 @@ from analytics.graphql.paths import PathsReportMutation
 from analytics.graphql.retention import RetentionReportMutation
 from analytics.graphql.schema import AnalyticsQuery
 from config.limits import graphql_limits, is_unexpected
+from config.schema_descriptions import describe_generated
 from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
 from notifications.graphql.schema import WebhooksMutation, WebhooksQuery
@@ -28,9 +30,12 @@ from workspaces.graphql.audit_extension import AuditLogExtension
 from workspaces.graphql.permissions import requires
 from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
 from workspaces.graphql.tokens import TokensMutation, TokensQuery
+from workspaces.observability import count_error
+
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
-@strawberry.type
+@strawberry.type(description="Reads: the request's workspace only, by what the caller may see.")
 class Query(
     WorkspacesQuery,
     TokensQuery,
@@ -46,7 +51,9 @@ class Query(
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Writes: each root mutation is one transaction, recorded in the audit log."
+)
 class Mutation(
     SessionMutation,
     TokensMutation,
@@ -64,8 +71,30 @@ class Mutation(
     pass
 
 
+class OperationName(SchemaExtension):
+    """Names the operation on the request, for its log line (waymark.request)."""
+
+    def on_operation(self):
+        yield
+        request = getattr(self.execution_context.context, "request", None)
+        if request is not None:
+            try:
+                name = self.execution_context.operation_name
+            except Exception:  # a document that did not parse has no operation
+                name = None
+            request.graphql_operation = name or "(anonymous)"
+
+
 class WaymarkSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                count_error("INTERNAL_ERROR")
+                continue
+            if not (error.extensions or {}).get("code"):
+                # Syntax errors and documents that do not match the schema.
+                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+            count_error(error.extensions["code"])
         # Denials, bad queries and wrong credentials are answers, not faults: log only
         # exceptions the code did not mean to raise.
         unexpected = [error for error in errors if is_unexpected(error)]
@@ -73,10 +102,19 @@ class WaymarkSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+if settings.GRAPHQL_OPENTELEMETRY:
+    from strawberry.extensions.tracing import OpenTelemetryExtensionSync
+
+    from workspaces.observability import configure_tracing
+
+    configure_tracing()
+
 schema = WaymarkSchema(
     query=Query,
     mutation=Mutation,
     extensions=[
+        OperationName,
+        *([OpenTelemetryExtensionSync] if settings.GRAPHQL_OPENTELEMETRY else []),
         DjangoOptimizerExtension,
         AuditLogExtension,  # each root mutation: one transaction with its audit record
         *graphql_limits(),  # depth, aliases, tokens, lists, pages, introspection, masking
@@ -87,3 +125,4 @@ schema = WaymarkSchema(
         disable_field_suggestions=not settings.GRAPHQL_INTROSPECTION,
     ),
 )
+describe_generated(schema._schema)  # what strawberry generates; the rest is described in code

@@ -7,9 +7,12 @@ from corsheaders.defaults import default_headers as default_cors_headers
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, parse_peppers
+from config.env import env_bool, env_int, env_list, env_str, load_env_file, parse_peppers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Local development: scripts/_bootstrap.sh writes .env (DEBUG=1) into the checkout, so that
+# every documented command works as written. The environment always wins over the file.
+load_env_file(env_str("WAYMARK_ENV_FILE") or BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY") or ""
@@ -51,8 +54,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "workspaces.observability.RequestContextMiddleware",  # request id, access log, metrics
     "corsheaders.middleware.CorsMiddleware",
+    "config.http_errors.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ without a separate server
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,9 +136,22 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # config/static: the site's own assets and vendored front-end packages (GraphiQL).
 STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
+# whitenoise serves the collected files (gunicorn alone serves the admin), compressed;
+# in development it serves them from the apps directly, without collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing one
 
 # Ingestion and GraphQL bodies are capped; larger uploads go through the CSV import commands.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+# Deepest nesting of arrays and objects in a GraphQL request body (properties included).
+GRAPHQL_MAX_JSON_DEPTH = env_int("GRAPHQL_MAX_JSON_DEPTH", 32)
+# A failed CSRF check on /graphql/ answers JSON with a code (the admin keeps Django's page).
+CSRF_FAILURE_VIEW = "config.http_errors.csrf_failure"
 
 # Content-Security-Policy on every response (django-csp): scripts, styles, images and
 # connections from this server only; nothing inline, no eval, no framing. The admin, the
@@ -252,9 +271,45 @@ STRAWBERRY_DJANGO = {
     "PAGINATION_MAX_LIMIT": GRAPHQL_MAX_PAGE_SIZE,
 }
 
+# Logs go to stderr: one JSON object per line by default (LOG_FORMAT=json), readable lines
+# for a terminal with LOG_FORMAT=text (the development default). Every line carries the
+# request id (X-Request-Id), in tasks too.
+LOG_FORMAT = env_str("LOG_FORMAT") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "workspaces.observability.RequestIdFilter"},
+        "redact": {"()": "workspaces.observability.RedactFilter"},
+    },
+    "formatters": {
+        "json": {"()": "workspaces.observability.JsonFormatter"},
+        "text": {
+            "()": "workspaces.observability.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "redact"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # runserver's own access line repeats waymark.request's; keep its errors only.
+        "django.server": {"level": "WARNING"},
+    },
 }
+
+# Prometheus metrics at /metrics, for a scraper sending `Authorization: Bearer
+# <METRICS_TOKEN>`; without METRICS_TOKEN the endpoint answers 404. Several processes on
+# one machine (gunicorn workers, qcluster) share their metrics through
+# PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+# OpenTelemetry spans for every GraphQL operation (strawberry's extension), exported to
+# OTEL_EXPORTER_OTLP_ENDPOINT: needs `pip install '.[otel]'`.
+GRAPHQL_OPENTELEMETRY = env_bool("GRAPHQL_OPENTELEMETRY", default=False)

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from analytics.views import report_chart_view, report_csv_view
-from config.views import graphql_view, healthz, readyz
+from config.views import graphql_view, healthz, home, metrics, readyz, schema_sdl
 from journeys.views import map_picture_view
 
 # Downloads beside the API live under /exports/ (workspaces.middleware.EXPORTS_PREFIX):
@@ -15,6 +15,7 @@ FORMAT = r"(?P<picture_format>svg|png|pdf)"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", graphql_view(), name="graphql"),
+    path("graphql/schema.graphql", schema_sdl, name="schema-sdl"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     # Browsers ask for /favicon.ico on every page without a <link rel="icon">.
@@ -34,4 +35,6 @@ urlpatterns = [
         report_csv_view,
         name="report-csv",
     ),
+    path("metrics", metrics, name="metrics"),
+    path("", home, name="home"),
 ]

@@ -54,16 +54,27 @@ def string_list_field(help_text: str) -> models.JSONField:
 class Persona(WorkspaceScopedModel):
     """A profile of an ideal or typical buyer."""
 
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    key = models.SlugField(
+        max_length=64,
+        help_text="Stable identifier of the persona in its workspace, e.g. revops-lead.",
+    )
+    name = models.CharField(max_length=200, help_text="Display name, e.g. 'RevOps lead'.")
+    description = models.TextField(blank=True, help_text="Who this buyer is, in a few sentences.")
     role = models.CharField(max_length=120, blank=True, help_text="Job role, e.g. Head of RevOps.")
-    department = models.CharField(max_length=120, blank=True)
-    seniority = models.CharField(max_length=16, choices=Seniority.choices, blank=True)
-    industry = models.CharField(max_length=120, blank=True)
+    department = models.CharField(
+        max_length=120, blank=True, help_text="The buyer's department, e.g. Operations."
+    )
+    seniority = models.CharField(
+        max_length=16, choices=Seniority.choices, blank=True, help_text="The buyer's seniority."
+    )
+    industry = models.CharField(
+        max_length=120, blank=True, help_text="Industry of the buyer's company."
+    )
     headcount_band = models.CharField(max_length=32, blank=True, help_text="e.g. 51-200.")
     revenue_band = models.CharField(max_length=32, blank=True, help_text="e.g. $10M-$50M.")
-    region = models.CharField(max_length=64, blank=True)
+    region = models.CharField(
+        max_length=64, blank=True, help_text="Region of the buyer's company, e.g. EMEA."
+    )
     goals = string_list_field("What this buyer wants to achieve.")
     pain_points = string_list_field("What hurts today.")
     objections = string_list_field("Why this buyer hesitates.")
@@ -106,13 +117,37 @@ class Persona(WorkspaceScopedModel):
 class Touchpoint(WorkspaceScopedModel):
     """Something a customer interacts with: a page, a webinar, a call."""
 
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
-    phase = models.CharField(max_length=16, choices=Phase.choices, db_index=True)
-    is_online = models.BooleanField(default=True)
-    owner_team = models.CharField(max_length=120, blank=True, db_index=True)
+    key = models.SlugField(
+        max_length=64,
+        help_text="Stable identifier of the touchpoint in its workspace, e.g. pricing-page; "
+        "events name touchpoints by key.",
+    )
+    name = models.CharField(max_length=200, help_text="Display name, e.g. 'Pricing page'.")
+    description = models.TextField(blank=True, help_text="What the touchpoint is.")
+    channel = models.CharField(
+        max_length=16,
+        choices=Channel.choices,
+        db_index=True,
+        help_text="The channel the touchpoint belongs to.",
+    )
+    phase = models.CharField(
+        max_length=16,
+        choices=Phase.choices,
+        db_index=True,
+        help_text="When in the customer's life the touchpoint happens: before, during or after "
+        "the purchase.",
+    )
+    is_online = models.BooleanField(
+        default=True,
+        help_text="Whether the touchpoint happens online (a web page) or offline (an event, a "
+        "call).",
+    )
+    owner_team = models.CharField(
+        max_length=120,
+        blank=True,
+        db_index=True,
+        help_text="The team that owns the touchpoint, e.g. Marketing.",
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -127,10 +162,18 @@ class Touchpoint(WorkspaceScopedModel):
 class Milestone(WorkspaceScopedModel):
     """Something a customer achieves: a signup, a paid plan, a renewal."""
 
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    is_conversion = models.BooleanField(default=False, db_index=True)
+    key = models.SlugField(
+        max_length=64,
+        help_text="Stable identifier of the milestone in its workspace, e.g. paid-plan-purchased; "
+        "events name milestones by key.",
+    )
+    name = models.CharField(max_length=200, help_text="Display name, e.g. 'Paid plan purchased'.")
+    description = models.TextField(blank=True, help_text="What reaching the milestone means.")
+    is_conversion = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text="Whether reaching it is a conversion that attribution credits.",
+    )
     value = models.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -191,20 +234,42 @@ class JourneyMap(WorkspaceScopedModel):
         related_name="journey_maps",
         help_text="Required unless the map is a template.",
     )
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=200, help_text="Display name of the map.")
+    description = models.TextField(blank=True, help_text="What the map describes.")
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
+        max_length=16,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        help_text="Draft (being designed), published (the map in use for its persona) or archived.",
     )
-    is_template = models.BooleanField(default=False, db_index=True)
+    is_template = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text="Whether the map is a template to duplicate rather than a map in use.",
+    )
     duplicated_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The map this one was duplicated from, if any.",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who created the map.",
     )
-    published_at = models.DateTimeField(null=True, blank=True)
-    archived_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the map was last published."
+    )
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the map was archived."
+    )
 
     same_workspace_fields = ("persona", "duplicated_from")
 
@@ -239,10 +304,17 @@ class JourneyMap(WorkspaceScopedModel):
 class Stage(WorkspaceScopedModel):
     """One step of a journey map, ordered by position (1 is the first stage)."""
 
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="stages")
-    position = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    journey_map = models.ForeignKey(
+        JourneyMap,
+        on_delete=models.CASCADE,
+        related_name="stages",
+        help_text="The map the stage belongs to.",
+    )
+    position = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Order of the stage in its map, from 1."
+    )
+    name = models.CharField(max_length=200, help_text="Display name, e.g. Evaluation.")
+    description = models.TextField(blank=True, help_text="What happens in this stage.")
     customer_goal = models.TextField(blank=True, help_text="What the customer wants here.")
     actions = string_list_field("What the customer does.")
     thoughts = string_list_field("What the customer thinks or asks.")
@@ -256,7 +328,12 @@ class Stage(WorkspaceScopedModel):
     pain_points = string_list_field("What frustrates the customer here.")
     opportunities = string_list_field("How the experience could improve.")
     kpis = string_list_field("How this stage is measured.")
-    owner_team = models.CharField(max_length=120, blank=True, db_index=True)
+    owner_team = models.CharField(
+        max_length=120,
+        blank=True,
+        db_index=True,
+        help_text="The team responsible for customers in this stage.",
+    )
     expected_duration_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="How long a customer is expected to stay, in days."
     )
@@ -268,10 +345,18 @@ class Stage(WorkspaceScopedModel):
         "across the versions of a map (empty: the stage is its own origin).",
     )
     touchpoints = models.ManyToManyField(
-        Touchpoint, through="StageTouchpoint", related_name="stages", blank=True
+        Touchpoint,
+        through="StageTouchpoint",
+        related_name="stages",
+        blank=True,
+        help_text="The touchpoints placed in this stage.",
     )
     exit_milestones = models.ManyToManyField(
-        Milestone, through="StageMilestone", related_name="exit_stages", blank=True
+        Milestone,
+        through="StageMilestone",
+        related_name="exit_stages",
+        blank=True,
+        help_text="The milestones that mark leaving this stage.",
     )
 
     same_workspace_fields = ("journey_map",)
@@ -299,10 +384,23 @@ class Stage(WorkspaceScopedModel):
 class StageTouchpoint(WorkspaceScopedModel):
     """A touchpoint placed in a stage, ordered by position, with notes."""
 
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="touchpoint_placements")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="placements")
-    position = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    notes = models.TextField(blank=True)
+    stage = models.ForeignKey(
+        Stage,
+        on_delete=models.CASCADE,
+        related_name="touchpoint_placements",
+        help_text="The stage the touchpoint is placed in.",
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint,
+        on_delete=models.CASCADE,
+        related_name="placements",
+        help_text="The placed touchpoint.",
+    )
+    position = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="Order of the touchpoint within its stage, from 1.",
+    )
+    notes = models.TextField(blank=True, help_text="Notes on the touchpoint's role in this stage.")
 
     same_workspace_fields = ("stage", "touchpoint")
 
@@ -324,9 +422,21 @@ class StageTouchpoint(WorkspaceScopedModel):
 class StageMilestone(WorkspaceScopedModel):
     """A milestone that marks the exit of a stage; within a map it exits one stage only."""
 
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="+")
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="milestone_placements")
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="placements")
+    journey_map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="+", help_text="The map of the stage."
+    )
+    stage = models.ForeignKey(
+        Stage,
+        on_delete=models.CASCADE,
+        related_name="milestone_placements",
+        help_text="The stage the milestone ends.",
+    )
+    milestone = models.ForeignKey(
+        Milestone,
+        on_delete=models.CASCADE,
+        related_name="placements",
+        help_text="A milestone whose achievement marks leaving the stage.",
+    )
 
     same_workspace_fields = ("journey_map", "stage", "milestone")
 

@@ -3,7 +3,7 @@
 # on the embedded defaults (SQLite under var/, django-q2 ORM broker), with demo data.
 #   ./scripts/dev.sh             # http://127.0.0.1:8000
 #   PORT=8080 ./scripts/dev.sh
-# Ctrl-C (or SIGTERM) stops both processes.
+# Ctrl-C (or SIGTERM) stops both processes, also under a pipe (./scripts/dev.sh | tee log).
 set -euo pipefail
 
 # shellcheck source=scripts/_bootstrap.sh
@@ -30,8 +30,11 @@ stop() {
     [ "$stopping" = 1 ] && return
     stopping=1
     trap - INT TERM
-    echo
-    echo "==> Stopping API and worker"
+    # Under a pipe (`./scripts/dev.sh | tee log`) Ctrl-C ends tee too: writing to stdout
+    # would then kill this script (SIGPIPE) before it stops the children. So ignore
+    # SIGPIPE and speak on stderr, whatever becomes of either.
+    trap '' PIPE
+    { echo; echo "==> Stopping API and worker"; } >&2 2>/dev/null || true
     local pid alive
     # SIGTERM to each leader first: qcluster then drains its workers gracefully. Each child
     # runs in its own process group (set -m below), so whatever a leader leaves behind
@@ -48,7 +51,7 @@ stop() {
         [ "$alive" = 0 ] && return
         sleep 0.2
     done
-    echo "warning: still running after 15 s; killing." >&2
+    echo "warning: still running after 15 s; killing." >&2 2>/dev/null || true
     for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
 }
 trap 'stop; exit 130' INT

@@ -349,6 +349,35 @@ def test_full_demo_seed():
         assert set(statuses.values_list("status", flat=True)) == {"on_track", "behind", "stuck"}
 
 
+def test_seeding_again_after_the_demo_map_was_edited_adds_no_activity():
+    """The activity of an account is generated once: an edited map does not add to it."""
+    workspace = seeded_catalogue()
+    activity.seed_activity(workspace=workspace, accounts=12)
+    before = (Interaction.objects.count(), MilestoneAchievement.objects.count())
+    # The user edits the published maps: every stage's touchpoints are reversed and the
+    # first stage gets every other touchpoint of the catalogue too.
+    for journey_map in JourneyMap.objects.filter(workspace=workspace, status="published"):
+        stages = list(journey_map.stages.order_by("position"))
+        placed = set(
+            StageTouchpoint.objects.filter(stage__journey_map=journey_map).values_list(
+                "touchpoint_id", flat=True
+            )
+        )
+        for position, touchpoint in enumerate(
+            Touchpoint.objects.filter(workspace=workspace).exclude(pk__in=placed), start=100
+        ):
+            StageTouchpoint.objects.create(
+                workspace=workspace, stage=stages[0], touchpoint=touchpoint, position=position
+            )
+
+    report = activity.seed_activity(workspace=workspace, accounts=12)
+
+    assert (Interaction.objects.count(), MilestoneAchievement.objects.count()) == before
+    assert report.tallies["Interactions"].created == 0
+    assert report.tallies["Achievements"].created == 0
+    assert report.tallies["Accounts"].present == 12
+
+
 def test_demo_customers_say_something_at_every_instrument():
     workspace = seeded_catalogue()
     report = activity.seed_activity(workspace=workspace, accounts=SMALL)

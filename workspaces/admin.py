@@ -36,7 +36,7 @@ class WorkspaceAdmin(WorkspaceScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "member_count", "created_at")
     search_fields = ("name", "slug")
     ordering = ("name",)
-    fields = ("name", "slug", "created_at")
+    fields = ("name", "slug", "time_zone", "created_at")
     readonly_fields = ("created_at",)
     inlines = (MembershipInline,)
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from workspaces.access import Access, resolve_session_access, token_access
+from workspaces.observability import count_error
 from workspaces.token_services import api_token_authenticate
 
 EXPORTS_PREFIX = "/exports/"  # downloads beside the API (workspaces/http.py)
@@ -27,6 +28,7 @@ def client_ip(request) -> str | None:
 
 def unauthorized() -> JsonResponse:
     """The one answer to every bad token, whatever was wrong with it."""
+    count_error("UNAUTHENTICATED")
     response = JsonResponse(
         {"errors": [{"message": INVALID_TOKEN_MESSAGE, "extensions": {"code": "UNAUTHENTICATED"}}]},
         status=401,

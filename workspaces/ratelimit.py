@@ -15,6 +15,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from workspaces.middleware import EXPORTS_PREFIX, client_ip
+from workspaces.observability import count_error
 
 WINDOW_SECONDS = 60
 _clock = time.time  # tests freeze it
@@ -50,6 +51,7 @@ def hit(key: str, *, limit: int, now: float | None = None) -> int | None:
 
 
 def rate_limited(retry_after: int) -> JsonResponse:
+    count_error("RATE_LIMITED")
     response = JsonResponse(
         {
             "errors": [

@@ -2,12 +2,18 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from accounts import models
 from accounts.graphql.scalars import Amount, EventTime
 from accounts.graphql.types import PersonaSource
 from accounts.identity import AccountRef, ContactRef
 from accounts.ingestion import AchievementItem, FeedbackItem, InteractionItem
+from workspaces.graphql.describe import described, from_model
 
 
+@from_model(
+    models.AccountExternalId,
+    domain="The company's web domain, e.g. acme.com (https://www.Acme.com/x is acme.com).",
+)
 @strawberry.input(description="Finds (or creates) an account: by external id, else by domain.")
 class AccountRefInput:
     source: str | None = strawberry.field(default=None, description="e.g. hubspot, salesforce.")
@@ -24,6 +30,11 @@ class AccountRefInput:
         )
 
 
+@from_model(
+    models.ContactExternalId,
+    email="The person's email address (matched case-insensitively).",
+    name="The person's name, stored when the contact is created.",
+)
 @strawberry.input(description="Finds (or creates) a contact: by external id, else by email.")
 class ContactRefInput:
     source: str | None = None
@@ -40,6 +51,12 @@ class ContactRefInput:
         )
 
 
+@from_model(
+    models.Interaction,
+    "One interaction: an account (and contact) touched a touchpoint at a time.",
+    account="Who touched it: the account (or leave it out and name the contact).",
+    contact="The person who touched it, if known.",
+)
 @strawberry.input
 class InteractionInput:
     client_id: str = strawberry.field(
@@ -57,6 +74,12 @@ class InteractionInput:
     properties: JSON | None = None
 
 
+@from_model(
+    models.MilestoneAchievement,
+    "One milestone achievement: an account reached a milestone at a time.",
+    account="Who reached it: the account (or leave it out and name the contact).",
+    contact="The person who reached it, if known.",
+)
 @strawberry.input
 class MilestoneAchievementInput:
     client_id: str = strawberry.field(
@@ -119,6 +142,11 @@ class FeedbackResponseInput:
     )
 
 
+@from_model(
+    models.Account,
+    "One account to create or update: fields left out stay as they are.",
+    persona="Key of the persona the account matches.",
+)
 @strawberry.input
 class AccountUpsertInput:
     ref: AccountRefInput = strawberry.field(description="Which account (created if missing).")
@@ -139,6 +167,7 @@ class AccountUpsertInput:
     )
 
 
+@described("Two accounts that are one company: the source is merged into the target.")
 @strawberry.input
 class AccountMergeInput:
     source: relay.GlobalID = strawberry.field(description="The account merged away (deleted).")

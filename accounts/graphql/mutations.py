@@ -33,7 +33,14 @@ class AccountsMutation:
         description="Store up to 1,000 interactions. Each item is accepted, a duplicate "
         "(its clientId was stored before: retries are safe) or rejected with reasons.",
     )
-    def interactions_ingest(self, info: Info, items: list[InteractionInput]) -> IngestResult:
+    def interactions_ingest(
+        self,
+        info: Info,
+        items: Annotated[
+            list[InteractionInput],
+            strawberry.argument(description="The interactions, at most 1,000 per call."),
+        ],
+    ) -> IngestResult:
         # The items arrive as ingestion.InteractionItem (see inputs.py).
         report = ingestion.interactions_ingest(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
@@ -42,7 +49,14 @@ class AccountsMutation:
         extensions=_write(),
         description="Store up to 1,000 milestone achievements, like interactionsIngest.",
     )
-    def milestones_record(self, info: Info, items: list[MilestoneAchievementInput]) -> IngestResult:
+    def milestones_record(
+        self,
+        info: Info,
+        items: Annotated[
+            list[MilestoneAchievementInput],
+            strawberry.argument(description="The achievements, at most 1,000 per call."),
+        ],
+    ) -> IngestResult:
         report = ingestion.milestones_record(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
 
@@ -67,7 +81,14 @@ class AccountsMutation:
         extensions=_write(),
         description="Find or create up to 1,000 accounts by reference and set their fields.",
     )
-    def accounts_upsert(self, info: Info, items: list[AccountUpsertInput]) -> AccountsUpsertResult:
+    def accounts_upsert(
+        self,
+        info: Info,
+        items: Annotated[
+            list[AccountUpsertInput],
+            strawberry.argument(description="The accounts, at most 1,000 per call."),
+        ],
+    ) -> AccountsUpsertResult:
         upserts = []
         for item in items:
             changes = input_data(item, exclude=("ref",))

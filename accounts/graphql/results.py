@@ -4,10 +4,25 @@ import strawberry
 
 from accounts import ingestion, services
 from accounts.graphql.types import AccountType
+from workspaces.graphql.describe import described, described_enum
 
-IngestStatus = strawberry.enum(ingestion.ItemStatus, name="IngestStatus")
+IngestStatus = described_enum(
+    ingestion.ItemStatus,
+    name="IngestStatus",
+    description="What became of one item of a batch.",
+    values={
+        "ACCEPTED": "Stored.",
+        "DUPLICATE": "Its client id was stored before: not stored again (a safe retry).",
+        "REJECTED": "Not stored; errors say why.",
+    },
+)
 
 
+@described(
+    field="The item's field at fault (camelCase); null for the item as a whole.",
+    message="What was wrong, for people.",
+    code="Stable code of the problem, e.g. invalid, not_found, required.",
+)
 @strawberry.type(description="Why an item was rejected: the field (camelCase) and a code.")
 class IngestError:
     field: str | None
@@ -19,6 +34,12 @@ def _errors(errors) -> list[IngestError]:
     return [IngestError(field=e.field, message=e.message, code=e.code) for e in errors or []]
 
 
+@described(
+    "What became of one item of the batch.",
+    client_id="The item's clientId, as sent.",
+    status="Stored, a duplicate, or rejected.",
+    errors="Why it was rejected; empty otherwise.",
+)
 @strawberry.type
 class IngestItem:
     index: int = strawberry.field(description="The item's position in the list sent (from 0).")
@@ -27,6 +48,12 @@ class IngestItem:
     errors: list[IngestError]
 
 
+@described(
+    accepted="Items stored now.",
+    duplicates="Items stored before (same clientId): not stored again.",
+    rejected="Items not stored: see their errors.",
+    items="One entry per item sent, in order.",
+)
 @strawberry.type(description="Accepted and duplicate items are stored (once); rejected are not.")
 class IngestResult:
     accepted: int
@@ -52,6 +79,11 @@ class IngestResult:
         )
 
 
+@described(
+    "What became of one account of the batch.",
+    index="The item's position in the list sent (from 0).",
+    errors="Why it was rejected; empty otherwise.",
+)
 @strawberry.type
 class AccountUpsertItem:
     index: int
@@ -59,6 +91,9 @@ class AccountUpsertItem:
     errors: list[IngestError]
 
 
+@described(
+    "The outcome of accountsUpsert, item by item.", items="One entry per account sent, in order."
+)
 @strawberry.type
 class AccountsUpsertResult:
     items: list[AccountUpsertItem]

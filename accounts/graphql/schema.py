@@ -28,10 +28,21 @@ def _read():
 
 @strawberry.type
 class AccountsQuery(JourneyHealthQuery):
-    accounts: AccountConnection = strawberry_django.connection(extensions=_read())
-    contacts: ContactConnection = strawberry_django.connection(extensions=_read())
-    account: AccountType | None = strawberry_django.node(extensions=_read())
-    contact: ContactType | None = strawberry_django.node(extensions=_read())
+    accounts: AccountConnection = strawberry_django.connection(
+        description="The workspace's accounts (customer companies).", extensions=_read()
+    )
+    contacts: ContactConnection = strawberry_django.connection(
+        description="The workspace's contacts (people at accounts).", extensions=_read()
+    )
+    account: AccountType | None = strawberry_django.node(
+        description="One account by its global id, with its timeline; null when there is none "
+        "here.",
+        extensions=_read(),
+    )
+    contact: ContactType | None = strawberry_django.node(
+        description="One contact by its global id; null when there is none in this workspace.",
+        extensions=_read(),
+    )
     persona_reassignment: PersonaReassignmentType | None = strawberry_django.node(
         extensions=_read(), description="A persona reassignment, to follow its progress."
     )

@@ -16,6 +16,7 @@ from accounts import models
 from accounts import timeline as selectors
 from journeys.graphql.enums import Channel
 from workspaces.access import Scope
+from workspaces.graphql.describe import described_enum
 from workspaces.graphql.permissions import get_access
 
 if TYPE_CHECKING:
@@ -27,15 +28,23 @@ if TYPE_CHECKING:
 
 DEFAULT_PAGE_SIZE = 50
 
-TimelineOrder = strawberry.enum(
+TimelineOrder = described_enum(
     selectors.TimelineOrder,
     name="TimelineOrder",
+    values={"NEWEST_FIRST": "Latest entries first.", "OLDEST_FIRST": "Earliest entries first."},
     description="NEWEST_FIRST (the default) or OLDEST_FIRST. At equal times an interaction "
     "comes before the milestone achievement it may have caused (oldest first), then lower "
     "ids first; newest first is exactly the reverse.",
 )
-TimelineEntryKind = strawberry.enum(
-    selectors.EntryKind, name="TimelineEntryKind", description="The kinds of timeline entries."
+TimelineEntryKind = described_enum(
+    selectors.EntryKind,
+    name="TimelineEntryKind",
+    description="The kinds of timeline entries.",
+    values={
+        "INTERACTION": "An interaction.",
+        "MILESTONE": "A milestone achievement.",
+        "FEEDBACK": "A feedback response.",
+    },
 )
 
 TimelineEntry = Annotated[

@@ -25,8 +25,12 @@ from journeys.graphql.types import (
 )
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
+from workspaces.graphql.describe import described, described_enum
 
 
+@described(
+    source="The system the id comes from, e.g. hubspot.", external_id="The id in that system."
+)
 @strawberry.type(description="An id of the row in another system.")
 class ExternalId:
     source: str
@@ -225,7 +229,11 @@ class InteractionType(WorkspaceNode):
     properties: JSON
 
 
-MilestoneOrigin = strawberry.enum(models.MilestoneAchievement.Origin, name="MilestoneOrigin")
+MilestoneOrigin = described_enum(
+    models.MilestoneAchievement.Origin,
+    name="MilestoneOrigin",
+    description="How Waymark learnt of a milestone achievement.",
+)
 
 
 @strawberry_django.type(models.MilestoneAchievement, name="MilestoneAchievement")

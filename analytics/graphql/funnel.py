@@ -17,6 +17,7 @@ from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.graphql.types import ReportType
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
+from workspaces.graphql.describe import described
 from workspaces.graphql.permissions import requires
 
 UNSET = strawberry.UNSET
@@ -55,6 +56,7 @@ class FunnelReportInput(ReportParametersInput):
     )
 
 
+@described(position="The stage's position in its map.", name="The stage's name.")
 @strawberry.type(description="One stage of a funnel: who entered, advanced, stalled, churned.")
 class FunnelStage:
     stage_id: str = strawberry.field(description="The stage's database id.")
@@ -111,6 +113,10 @@ class FunnelStage:
         )
 
 
+@described(
+    label="The persona's name, for people.",
+    stages="The funnel's stages for these accounts, by position.",
+)
 @strawberry.type(description="The funnel of the accounts of one persona.")
 class FunnelPersona:
     persona: str = strawberry.field(description='Persona key; "" for accounts without one.')
@@ -118,6 +124,7 @@ class FunnelPersona:
     stages: list[FunnelStage]
 
 
+@described(name="The map's name.")
 @strawberry.type(description="The journey map a funnel was computed on.")
 class FunnelJourneyMap:
     id: str = strawberry.field(description="The map's database id.")
@@ -128,6 +135,10 @@ class FunnelJourneyMap:
     )
 
 
+@described(
+    churned="Accounts that churned (reached a churn milestone).",
+    value_lost="Value of the churned accounts' conversions.",
+)
 @strawberry.type(description="The funnel's totals.")
 class FunnelTotals:
     accounts: int = strawberry.field(description="Accounts that entered the first stage.")
@@ -135,6 +146,12 @@ class FunnelTotals:
     value_lost: float
 
 
+@described(
+    journey_map="The map the funnel was computed on.",
+    as_of="The data cut-off: what the funnel saw.",
+    stall_days="Days without activity after which an account counts as stalled.",
+    totals="Totals over the whole funnel.",
+)
 @strawberry.type(description="The result of a stage funnel report.")
 class FunnelResult:
     journey_map: FunnelJourneyMap

@@ -14,6 +14,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+from analytics import models
 from analytics.graphql.enums import (
     AttributionDimension,
     AttributionModel,
@@ -22,6 +23,7 @@ from analytics.graphql.enums import (
     ReportSchedule,
 )
 from analytics.graphql.report_inputs import ReportParametersInput
+from workspaces.graphql.describe import from_model
 
 UNSET = strawberry.UNSET
 
@@ -93,6 +95,7 @@ class AttributionReportInput(ReportParametersInput):
     )
 
 
+@from_model(models.ReportDefinition, "A saved report: parameters and an optional schedule.")
 @strawberry.input
 class ReportDefinitionCreateInput:
     name: str
@@ -110,6 +113,11 @@ class ReportDefinitionCreateInput:
     )
 
 
+@from_model(
+    models.ReportDefinition,
+    "Changes to a saved report: fields left out stay as they are.",
+    id="Global id of the saved report to change.",
+)
 @strawberry.input
 class ReportDefinitionUpdateInput:
     id: relay.GlobalID
@@ -126,6 +134,11 @@ class ReportDefinitionUpdateInput:
     )
 
 
+@from_model(
+    models.Spend,
+    "Money spent on a touchpoint or campaign over a period (for cost per conversion).",
+    period_start="First day the spend covers.",
+)
 @strawberry.input
 class SpendCreateInput:
     touchpoint: relay.GlobalID | None = strawberry.field(
@@ -142,6 +155,13 @@ class SpendCreateInput:
     currency: str = strawberry.field(default="", description="ISO 4217 code, e.g. EUR.")
 
 
+@from_model(
+    models.Spend,
+    "Changes to a spend row: fields left out stay as they are.",
+    id="Global id of the spend row to change.",
+    touchpoint="Global id of the touchpoint.",
+    period_end="Last day the spend covers (inclusive).",
+)
 @strawberry.input
 class SpendUpdateInput:
     id: relay.GlobalID

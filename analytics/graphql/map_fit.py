@@ -17,6 +17,7 @@ from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.graphql.types import ReportType
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
+from workspaces.graphql.describe import described
 from workspaces.graphql.permissions import requires
 
 
@@ -49,6 +50,11 @@ class MapFitReportInput(ReportParametersInput):
     )
 
 
+@described(
+    id="Global id of the stage.",
+    position="The stage's position in its map.",
+    name="The stage's name.",
+)
 @strawberry.type(name="MapFitStage", description="A stage of the fitted map.")
 class MapFitStage:
     id: relay.GlobalID
@@ -64,6 +70,12 @@ class MapFitStage:
         )
 
 
+@described(
+    id="Global id of the touchpoint.",
+    key="The touchpoint's key.",
+    name="The touchpoint's name.",
+    channel="The touchpoint's channel (stored value, e.g. paid_ads).",
+)
 @strawberry.type(name="MapFitTouchpoint", description="A touchpoint of a map fit row.")
 class MapFitTouchpoint:
     id: relay.GlobalID
@@ -81,6 +93,11 @@ class MapFitTouchpoint:
         )
 
 
+@described(
+    stage="The stage the accounts were at.",
+    touchpoint="The touchpoint used off the map.",
+    interactions="Interactions with it at that stage.",
+)
 @strawberry.type(
     description="A touchpoint used at a stage where the map does not place it: accounts "
     "interacted with it while they were at that stage."
@@ -92,6 +109,7 @@ class MapFitOffMapRow:
     accounts: int = strawberry.field(description="Distinct accounts behind the interactions.")
 
 
+@described(stage="The stage the map places it at.", touchpoint="The unused touchpoint.")
 @strawberry.type(description="A touchpoint placed at a stage with no interaction there.")
 class MapFitUnusedRow:
     stage: MapFitStage
@@ -101,6 +119,11 @@ class MapFitUnusedRow:
     )
 
 
+@described(
+    expected="The earlier stage, whose exit should come first.",
+    reached="The later stage, whose exit came first.",
+    accounts="Accounts that did so.",
+)
 @strawberry.type(
     description="Accounts that first reached an exit milestone of `reached` (in the "
     "period) before reaching any exit milestone of the earlier stage `expected`."
@@ -115,6 +138,7 @@ class MapFitOutOfOrderRow:
     )
 
 
+@described(stage="The stage.", emotion_label="Designed emotion, in words.")
 @strawberry.type(
     description="A stage's designed emotion beside its measured stall rate and the emotion "
     "its customers' feedback shows."
@@ -139,6 +163,9 @@ class MapFitStageRow:
     )
 
 
+@described(
+    off_map_interactions="Of the interactions, those at a stage not placing their touchpoint."
+)
 @strawberry.type(description="How the period's data fits the map.")
 class MapFitTotals:
     accounts: int = strawberry.field(description="Accounts of the map's persona.")
@@ -146,6 +173,17 @@ class MapFitTotals:
     off_map_interactions: int
 
 
+@described(
+    journey_map="Global id of the fitted map.",
+    journey_map_name="Its name.",
+    period_from="The period's start; null: all history.",
+    stall_days="Days without activity after which an account counts as stalled.",
+    totals="Totals over the period.",
+    off_map="Touchpoints used where the map does not place them, most interactions first.",
+    unused="Touchpoints placed where nobody used them.",
+    out_of_order="Stages whose exits were reached out of the designed order.",
+    stages="Every stage's designed emotion and measured stall rate, by position.",
+)
 @strawberry.type(description="The result of a map fit report.")
 class MapFitResult:
     journey_map: relay.GlobalID

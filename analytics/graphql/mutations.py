@@ -80,7 +80,9 @@ class AnalyticsMutation:
             **data,
         )
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Change a saved report's name, parameters or schedule.", extensions=_write()
+    )
     def report_definition_update(
         self, info: Info, input: inputs.ReportDefinitionUpdateInput
     ) -> ReportDefinitionType:
@@ -117,12 +119,12 @@ class AnalyticsMutation:
         data = _touchpoint_ref(info, input_data(input))
         return services.spend_create(workspace=current_workspace(info), **data)
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(description="Change a spend row.", extensions=_write())
     def spend_update(self, info: Info, input: inputs.SpendUpdateInput) -> SpendType:
         spend = load(info, input.id, SpendType, field="id")
         return services.spend_update(spend=spend, **_touchpoint_ref(info, input_data(input)))
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(description="Delete a spend row.", extensions=_write())
     def spend_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.spend_delete(spend=load(info, id, SpendType, field="id"))
         return Deleted(id=id)

@@ -17,6 +17,7 @@ from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.paths.parameters import STATES
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
+from workspaces.graphql.describe import described, described_enum
 from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
 
 UNSET = strawberry.UNSET
 
-PathsState = strawberry.enum(
+PathsState = described_enum(
     Enum("PathsState", [(value.upper(), value) for value in STATES], module=__name__),
     name="PathsState",
     description="What a state of a path is: a touchpoint (by key) or a channel.",
+    values={"TOUCHPOINT": "The touchpoint, by key.", "CHANNEL": "The touchpoint's channel."},
 )
 
 
@@ -90,6 +92,7 @@ class PathsTotals:
     distinct_paths: int = strawberry.field(description="Distinct paths of converting journeys.")
 
 
+@described(length="Number of states in the path.")
 @strawberry.type(description="One path of states before conversion.")
 class PathsRow:
     path: list[str] = strawberry.field(description="The states, first to last.")
@@ -102,6 +105,11 @@ class PathsRow:
     value: float = strawberry.field(description="The conversions' total value.")
 
 
+@described(
+    from_="The state stepped from.",
+    to="The state stepped to.",
+    count="How many converting journeys made the step.",
+)
 @strawberry.type(
     description="How many converting journeys step from one state to the next; "
     "(start) and (conversion) are the ends of every path."
@@ -112,12 +120,14 @@ class PathsTransition:
     count: int
 
 
+@described(key="The state's key (as in paths and transitions).", label="Its name, for people.")
 @strawberry.type(description="A node of the transitions (Sankey) diagram.")
 class PathsNode:
     key: str
     label: str
 
 
+@described(totals="What the report covered.", nodes="Every state that appears in the transitions.")
 @strawberry.type(description="The result of a paths report.")
 class PathsResult:
     totals: PathsTotals

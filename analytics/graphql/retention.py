@@ -6,7 +6,6 @@ import this module without a cycle.
 """
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -15,10 +14,12 @@ from django.utils.dateparse import parse_datetime
 from strawberry.types import Info
 
 from analytics import models, runner
+from analytics.graphql.enums import parameter_enum
 from analytics.graphql.report_inputs import ReportParametersInput
 from analytics.retention import parameters
 from workspaces.access import Scope
 from workspaces.graphql.base import current_workspace
+from workspaces.graphql.describe import described
 from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
@@ -27,26 +28,34 @@ if TYPE_CHECKING:
 UNSET = strawberry.UNSET
 
 
-def _enum(name: str, values, description: str):
-    python_enum = Enum(name, [(value.upper(), value) for value in values], module=__name__)
-    return strawberry.enum(python_enum, name=name, description=description)
-
-
-RetentionPeriod = _enum(
+RetentionPeriod = parameter_enum(
     "RetentionPeriod",
     parameters.PERIODS,
-    "The length of a cohort period, in UTC: DAY, WEEK (starting Monday) or MONTH.",
+    "The length of a cohort period, in the workspace's time zone: DAY, WEEK (starting "
+    "Monday) or MONTH.",
+    {"day": "A calendar day.", "week": "A week, Monday to Sunday.", "month": "A calendar month."},
 )
-RetentionActivity = _enum(
+RetentionActivity = parameter_enum(
     "RetentionActivity",
     parameters.ACTIVITIES,
     "What counts as activity: ANY interaction, interactions with chosen TOUCHPOINTS or on "
     "chosen CHANNELS, or achievements of chosen MILESTONES (keys in activityKeys).",
+    {
+        "any": "Any interaction.",
+        "touchpoints": "Interactions with the touchpoints named in activityKeys.",
+        "channels": "Interactions on the channels named in activityKeys.",
+        "milestones": "Achievements of the milestones named in activityKeys.",
+    },
 )
-RetentionBreakdown = _enum(
+RetentionBreakdown = parameter_enum(
     "RetentionBreakdown",
     parameters.BREAKDOWNS,
     "What the cohorts are split by: the account's persona, industry or employee-count band.",
+    {
+        "persona": "The account's persona.",
+        "industry": "The account's industry.",
+        "employee_count_band": "The account's employee-count band (1-10, 11-50, ...).",
+    },
 )
 
 
@@ -112,6 +121,10 @@ class RetentionCohort:
     )
 
 
+@described(
+    retained="Per period k: of them, the accounts active in period k.",
+    values="Per period k: the value of the retained accounts' conversions, when asked for.",
+)
 @strawberry.type(description="The average retention curve, weighted by cohort size.")
 class RetentionCurve:
     group: str | None = strawberry.field(description="The breakdown key; null for all.")
@@ -133,6 +146,14 @@ def _curve(data: dict[str, Any], group: str | None) -> RetentionCurve:
     )
 
 
+@described(
+    period="Length of one period.",
+    periods="Number of periods after the cohort's own.",
+    as_of="The data cut-off: what the report saw.",
+    cohorts_from="Start of the first cohort period.",
+    breakdown="What the cohorts are split by; null: not split.",
+    notes="Caveats about the data, for people.",
+)
 @strawberry.type(description="The result of a retention report.")
 class RetentionResult:
     period: RetentionPeriod  # type: ignore[valid-type]

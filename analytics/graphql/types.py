@@ -35,10 +35,12 @@ from analytics.graphql.filters import (
     SpendFilter,
     SpendOrder,
 )
+from analytics.graphql.inputs import AttributionReportInput
 from journeys.graphql.pictures import Picture, PictureFormat
 from journeys.graphql.types import TouchpointType
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
+from workspaces.graphql.describe import described, from_model
 from workspaces.graphql.permissions import requires
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+@from_model(None, like=AttributionReportInput)
 @strawberry.type(
     description="Parameters of an attribution report, by the names of "
     "AttributionReportInput. On a report they are complete (defaults filled in, the "
@@ -115,6 +118,12 @@ class AttributionParameters:
 # Attribution results, typed ----------------------------------------------------------------
 
 
+@described(
+    conversions="Conversions in the period.",
+    converting_journeys="Accounts' journeys that ended in a conversion.",
+    non_converting_journeys="Journeys without a conversion (used by data-driven models).",
+    touches="Touches credited.",
+)
 @strawberry.type(description="What the report covered.")
 class AttributionTotals:
     conversions: int
@@ -124,6 +133,13 @@ class AttributionTotals:
     touches: int
 
 
+@described(
+    dimension="What the row groups by.",
+    key="Key of the touchpoint, channel, campaign, stage or persona.",
+    label="Its name, for people.",
+    touches="Touches of it that were credited.",
+    cost_per_conversion="spend / conversions; null without spend or conversions.",
+)
 @strawberry.type(
     description="The credit one touchpoint, channel, campaign, stage or persona earned "
     "under one model. A model's rows of one dimension add up to the totals."
@@ -140,12 +156,17 @@ class AttributionRow:
     roi: float | None = strawberry.field(description="(value - spend) / spend.")
 
 
+@described(
+    state="The Markov state (a channel or touchpoint key).",
+    removal_effect="Share of conversions lost without it, from 0 to 1.",
+)
 @strawberry.type(description="How many conversions are lost when a state is removed.")
 class AttributionRemovalEffect:
     state: str
     removal_effect: float
 
 
+@described(model="The attribution model.")
 @strawberry.type(description="One model's credited rows.")
 class AttributionModelResult:
     model: AttributionModel
@@ -158,7 +179,13 @@ class AttributionModelResult:
         description="The rows, of one dimension or of all. Data-driven models (MARKOV, "
         "SHAPLEY) credit their Markov state's dimension only."
     )
-    def rows(self, dimension: AttributionDimension | None = None) -> list[AttributionRow]:
+    def rows(
+        self,
+        dimension: Annotated[
+            AttributionDimension | None,
+            strawberry.argument(description="Only the rows of this dimension; null: all."),
+        ] = None,
+    ) -> list[AttributionRow]:
         if dimension is None:
             return self._rows
         return [row for row in self._rows if row.dimension == dimension]
@@ -178,6 +205,7 @@ def _row(row: dict[str, Any]) -> AttributionRow:
     )
 
 
+@described(totals="What the report covered.")
 @strawberry.type(description="The result of an attribution report.")
 class AttributionResult:
     totals: AttributionTotals
@@ -185,7 +213,13 @@ class AttributionResult:
     _models: strawberry.Private[list[AttributionModelResult]]
 
     @strawberry.field(description="One entry per model computed, in the order of the input.")
-    def models(self, model: AttributionModel | None = None) -> list[AttributionModelResult]:
+    def models(
+        self,
+        model: Annotated[
+            AttributionModel | None,
+            strawberry.argument(description="Only this model's entry; null: every model."),
+        ] = None,
+    ) -> list[AttributionModelResult]:
         if model is None:
             return self._models
         return [entry for entry in self._models if entry.model == model]

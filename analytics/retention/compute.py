@@ -7,7 +7,7 @@ milestone by cohort and period. Only those aggregated rows come into Python, whe
 are laid out as a triangle and averaged.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.db.models import (
@@ -44,9 +44,10 @@ EMPLOYEE_BANDS = (
 EMPLOYEE_TOP_BAND = "5001+"
 
 
-def period_start(moment: datetime, period: str) -> datetime:
-    """The start (UTC) of the day, week (Monday) or month that holds `moment`."""
-    moment = moment.astimezone(UTC)
+def period_start(moment: datetime, period: str, zone: tzinfo = UTC) -> datetime:
+    """The start of the day, week (Monday) or month that holds `moment`, in `zone` (the
+    workspace's time zone): local midnight, as an aware datetime."""
+    moment = moment.astimezone(zone)
     day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     if period == "day":
         return day
@@ -56,7 +57,8 @@ def period_start(moment: datetime, period: str) -> datetime:
 
 
 def shift(start: datetime, period: str, count: int) -> datetime:
-    """The period start `count` periods after (or before) `start`."""
+    """The period start `count` periods after (or before) `start`: wall-clock arithmetic,
+    so a day is from midnight to midnight also across a daylight-saving change."""
     if period == "day":
         return start + timedelta(days=count)
     if period == "week":
@@ -89,6 +91,7 @@ class _Run:
     def __init__(self, context: RunContext):
         p = context.parameters
         self.workspace = context.workspace
+        self.zone = context.workspace.zone
         self.cutoff = context.cutoff
         self.notes: list[str] = []
         self.period = p["period"]
@@ -103,7 +106,7 @@ class _Run:
             as_of = context.cutoff
         self.as_of = as_of
         # Periods complete before as_of end at the start of the period that holds it.
-        self.window_end = period_start(as_of, self.period)
+        self.window_end = period_start(as_of, self.period, self.zone)
         self.starts = [
             shift(self.window_end, self.period, k - self.periods) for k in range(self.periods)
         ]
@@ -137,7 +140,7 @@ class _Run:
     # SQL pieces ---------------------------------------------------------------------------
 
     def _trunc(self, expression):
-        return Trunc(expression, self.period, output_field=DateTimeField(), tzinfo=UTC)
+        return Trunc(expression, self.period, output_field=DateTimeField(), tzinfo=self.zone)
 
     def _first_start(self, account_ref: str):
         """Each account's first achievement of the start milestone (received by the cut-off)."""

@@ -4,11 +4,14 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from journeys import models
 from journeys.graphql.enums import Channel, Phase, Seniority
+from workspaces.graphql.describe import described, from_model
 
 UNSET = strawberry.UNSET
 
 
+@from_model(models.Persona)
 @strawberry.input
 class PersonaFields:
     name: str | None = UNSET
@@ -32,18 +35,25 @@ class PersonaFields:
     )
 
 
+@from_model(models.Persona, "A new persona.")
 @strawberry.input
 class PersonaCreateInput(PersonaFields):
     key: str
     name: str
 
 
+@from_model(
+    models.Persona,
+    "Changes to a persona: fields left out stay as they are.",
+    id="Global id of the persona to change.",
+)
 @strawberry.input
 class PersonaUpdateInput(PersonaFields):
     id: relay.GlobalID
     key: str | None = UNSET
 
 
+@from_model(models.Touchpoint)
 @strawberry.input
 class TouchpointFields:
     description: str | None = UNSET
@@ -51,6 +61,7 @@ class TouchpointFields:
     owner_team: str | None = UNSET
 
 
+@from_model(models.Touchpoint, "A new touchpoint of the catalogue.")
 @strawberry.input
 class TouchpointCreateInput(TouchpointFields):
     key: str
@@ -59,6 +70,11 @@ class TouchpointCreateInput(TouchpointFields):
     phase: Phase
 
 
+@from_model(
+    models.Touchpoint,
+    "Changes to a touchpoint: fields left out stay as they are.",
+    id="Global id of the touchpoint to change.",
+)
 @strawberry.input
 class TouchpointUpdateInput(TouchpointFields):
     id: relay.GlobalID
@@ -120,6 +136,7 @@ class MilestoneRuleInput:
         return {name: value for name, value in names.items() if value is not None}
 
 
+@from_model(models.Milestone)
 @strawberry.input
 class MilestoneFields:
     description: str | None = UNSET
@@ -128,12 +145,18 @@ class MilestoneFields:
     rule: MilestoneRuleInput | None = UNSET
 
 
+@from_model(models.Milestone, "A new milestone of the catalogue.")
 @strawberry.input
 class MilestoneCreateInput(MilestoneFields):
     key: str
     name: str
 
 
+@from_model(
+    models.Milestone,
+    "Changes to a milestone: fields left out stay as they are.",
+    id="Global id of the milestone to change.",
+)
 @strawberry.input
 class MilestoneUpdateInput(MilestoneFields):
     id: relay.GlobalID
@@ -141,6 +164,11 @@ class MilestoneUpdateInput(MilestoneFields):
     name: str | None = UNSET
 
 
+@from_model(
+    models.JourneyMap,
+    "A new journey map, created as a draft.",
+    persona="Global id of the persona the map is for.",
+)
 @strawberry.input
 class JourneyMapCreateInput:
     name: str
@@ -149,6 +177,12 @@ class JourneyMapCreateInput:
     is_template: bool | None = UNSET
 
 
+@from_model(
+    models.JourneyMap,
+    "Changes to a journey map: fields left out stay as they are.",
+    id="Global id of the map to change.",
+    persona="Global id of the persona the map is for.",
+)
 @strawberry.input
 class JourneyMapUpdateInput:
     id: relay.GlobalID
@@ -158,6 +192,12 @@ class JourneyMapUpdateInput:
     is_template: bool | None = UNSET
 
 
+@from_model(
+    models.JourneyMap,
+    "Which map to copy, with its stages, placements and exit milestones.",
+    id="Global id of the map to duplicate.",
+    is_template="Whether the copy is a template.",
+)
 @strawberry.input
 class JourneyMapDuplicateInput:
     id: relay.GlobalID
@@ -168,6 +208,7 @@ class JourneyMapDuplicateInput:
     is_template: bool = False
 
 
+@from_model(models.Stage)
 @strawberry.input
 class StageFields:
     description: str | None = UNSET
@@ -183,6 +224,11 @@ class StageFields:
     expected_duration_days: int | None = UNSET
 
 
+@from_model(
+    models.Stage,
+    "A new stage, added at the end of its map unless a position is given.",
+    journey_map="Global id of the map the stage belongs to.",
+)
 @strawberry.input
 class StageCreateInput(StageFields):
     journey_map: relay.GlobalID
@@ -192,24 +238,38 @@ class StageCreateInput(StageFields):
     )
 
 
+@from_model(
+    models.Stage,
+    "Changes to a stage: fields left out stay as they are.",
+    id="Global id of the stage to change.",
+)
 @strawberry.input
 class StageUpdateInput(StageFields):
     id: relay.GlobalID
     name: str | None = UNSET
 
 
+@from_model(
+    models.Stage, "Where a stage moves within its map.", id="Global id of the stage to move."
+)
 @strawberry.input
 class StageMoveInput:
     id: relay.GlobalID
     position: int = strawberry.field(description="The stage's new 1-based position.")
 
 
+@from_model(
+    models.StageTouchpoint,
+    "One touchpoint placed in a stage, in list order.",
+    touchpoint="Global id of the touchpoint.",
+)
 @strawberry.input
 class TouchpointPlacementInput:
     touchpoint: relay.GlobalID
     notes: str = ""
 
 
+@described("The touchpoints of a stage, replacing the ones placed there.")
 @strawberry.input
 class StageTouchpointsSetInput:
     id: relay.GlobalID = strawberry.field(description="The stage.")
@@ -218,6 +278,7 @@ class StageTouchpointsSetInput:
     )
 
 
+@described("The exit milestones of a stage, replacing the ones there.")
 @strawberry.input
 class StageMilestonesSetInput:
     id: relay.GlobalID = strawberry.field(description="The stage.")

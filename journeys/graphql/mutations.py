@@ -47,50 +47,65 @@ def _write():
 
 @strawberry.type
 class JourneysMutation:
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(description="Create a persona.", extensions=_write())
     def persona_create(self, info: Info, input: inputs.PersonaCreateInput) -> PersonaType:
         return services.persona_create(workspace=current_workspace(info), **input_data(input))
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(description="Change a persona.", extensions=_write())
     def persona_update(self, info: Info, input: inputs.PersonaUpdateInput) -> PersonaType:
         persona = load(info, input.id, PersonaType, field="id")
         return services.persona_update(persona=persona, **input_data(input))
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Delete a persona no journey map uses.", extensions=_write()
+    )
     def persona_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.persona_delete(persona=load(info, id, PersonaType, field="id"))
         return Deleted(id=id)
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Add a touchpoint to the catalogue.", extensions=_write()
+    )
     def touchpoint_create(self, info: Info, input: inputs.TouchpointCreateInput) -> TouchpointType:
         return services.touchpoint_create(workspace=current_workspace(info), **input_data(input))
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(description="Change a touchpoint.", extensions=_write())
     def touchpoint_update(self, info: Info, input: inputs.TouchpointUpdateInput) -> TouchpointType:
         touchpoint = load(info, input.id, TouchpointType, field="id")
         return services.touchpoint_update(touchpoint=touchpoint, **input_data(input))
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Delete a touchpoint that no event names.", extensions=_write()
+    )
     def touchpoint_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.touchpoint_delete(touchpoint=load(info, id, TouchpointType, field="id"))
         return Deleted(id=id)
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Add a milestone to the catalogue.", extensions=_write()
+    )
     def milestone_create(self, info: Info, input: inputs.MilestoneCreateInput) -> MilestoneType:
         data = _rule(input_data(input))
         return services.milestone_create(workspace=current_workspace(info), **data)
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Change a milestone (changing its rule reprocesses the workspace).",
+        extensions=_write(),
+    )
     def milestone_update(self, info: Info, input: inputs.MilestoneUpdateInput) -> MilestoneType:
         milestone = load(info, input.id, MilestoneType, field="id")
         return services.milestone_update(milestone=milestone, **_rule(input_data(input)))
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Delete a milestone that no achievement names.", extensions=_write()
+    )
     def milestone_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.milestone_delete(milestone=load(info, id, MilestoneType, field="id"))
         return Deleted(id=id)
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Create a journey map, as a draft.", extensions=_write()
+    )
     def journey_map_create(self, info: Info, input: inputs.JourneyMapCreateInput) -> JourneyMapType:
         return services.journey_map_create(
             workspace=current_workspace(info),
@@ -98,14 +113,19 @@ class JourneysMutation:
             **_persona_ref(info, input_data(input)),
         )
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Change a journey map's name, description, persona or template flag.",
+        extensions=_write(),
+    )
     def journey_map_update(self, info: Info, input: inputs.JourneyMapUpdateInput) -> JourneyMapType:
         journey_map = load(info, input.id, JourneyMapType, field="id")
         return services.journey_map_update(
             journey_map=journey_map, **_persona_ref(info, input_data(input))
         )
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Delete a journey map with its stages.", extensions=_write()
+    )
     def journey_map_delete(self, info: Info, id: relay.GlobalID) -> Deleted:
         services.journey_map_delete(journey_map=load(info, id, JourneyMapType, field="id"))
         return Deleted(id=id)
@@ -119,7 +139,9 @@ class JourneysMutation:
         journey_map = load(info, id, JourneyMapType, field="id")
         return services.journey_map_publish(journey_map=journey_map)
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(
+        description="Archive a journey map: it is no longer in use.", extensions=_write()
+    )
     def journey_map_archive(self, info: Info, id: relay.GlobalID) -> JourneyMapType:
         journey_map = load(info, id, JourneyMapType, field="id")
         return services.journey_map_archive(journey_map=journey_map)
@@ -153,13 +175,13 @@ class JourneysMutation:
             created_by=_actor(info),
         )
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(description="Add a stage to a journey map.", extensions=_write())
     def stage_create(self, info: Info, input: inputs.StageCreateInput) -> StageType:
         data = input_data(input, exclude=("journey_map",))
         journey_map = load(info, input.journey_map, JourneyMapType, field="journeyMap")
         return services.stage_create(journey_map=journey_map, **data)
 
-    @strawberry_django.mutation(extensions=_write())
+    @strawberry_django.mutation(description="Change a stage.", extensions=_write())
     def stage_update(self, info: Info, input: inputs.StageUpdateInput) -> StageType:
         stage = load(info, input.id, StageType, field="id")
         return services.stage_update(stage=stage, **input_data(input))

@@ -10,10 +10,13 @@ from strawberry_django.relay import DjangoListConnection
 
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
+from workspaces.graphql.describe import described_enum
 from workspaces.graphql.permissions import requires
 from workspaces.models import AuditEvent
 
-AuditSource = strawberry.enum(AuditEvent.Source, name="AuditSource")
+AuditSource = described_enum(
+    AuditEvent.Source, name="AuditSource", description="Where an audited change came from."
+)
 
 
 @strawberry_django.filter_type(AuditEvent)

@@ -11,6 +11,7 @@ from strawberry_django.utils.typing import get_django_definition
 
 from workspaces.access import Scope
 from workspaces.errors import field_error
+from workspaces.graphql.describe import described
 from workspaces.graphql.permissions import get_access
 from workspaces.models import Workspace
 
@@ -74,6 +75,7 @@ def input_data(data: object, *, exclude: tuple[str, ...] = ("id",)) -> dict[str,
     }
 
 
+@described(id="Global id the deleted row had.")
 @strawberry.type(description="The id of a row that a mutation deleted.")
 class Deleted:
     id: relay.GlobalID

@@ -1,3 +1,5 @@
+from typing import Annotated
+
 import strawberry
 from django.contrib import auth
 from graphql import GraphQLError
@@ -9,7 +11,12 @@ from workspaces.selectors import user_memberships
 
 def _membership(membership) -> WorkspaceMembership:
     workspace = membership.workspace
-    return WorkspaceMembership(slug=workspace.slug, name=workspace.name, role=Role(membership.role))
+    return WorkspaceMembership(
+        slug=workspace.slug,
+        name=workspace.name,
+        role=Role(membership.role),
+        time_zone=workspace.time_zone,
+    )
 
 
 def _me(info: Info) -> Me | None:
@@ -40,7 +47,12 @@ class SessionMutation:
         description="Log in with a session cookie (browser clients; send the CSRF token). "
         "Open to all; wrong credentials give an error."
     )
-    def login(self, info: Info, username: str, password: str) -> Me:
+    def login(
+        self,
+        info: Info,
+        username: Annotated[str, strawberry.argument(description="The user's login name.")],
+        password: Annotated[str, strawberry.argument(description="The user's password.")],
+    ) -> Me:
         request = info.context.request
         user = auth.authenticate(request, username=username, password=password)
         if user is None:

@@ -13,10 +13,25 @@ from strawberry_django.relay import DjangoListConnection
 from workspaces import token_services
 from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode, current_workspace, load
+from workspaces.graphql.describe import described, described_enum, from_model
 from workspaces.graphql.permissions import get_access, requires
 from workspaces.models import ApiToken
 
-ApiScope = strawberry.enum(Scope, name="ApiScope")
+ApiScope = described_enum(
+    Scope,
+    name="ApiScope",
+    description="What an API token may do (scopes are listed with each field's @requires).",
+    values={
+        "JOURNEYS_READ": "Read personas, touchpoints, milestones, journey maps and stages.",
+        "JOURNEYS_WRITE": "Every journey mutation.",
+        "ACCOUNTS_READ": "Read accounts, contacts, their timelines and current stages.",
+        "ACCOUNTS_WRITE": "Ingest events, upsert and merge accounts.",
+        "ANALYTICS_READ": "Read reports, saved reports and spend.",
+        "ANALYTICS_WRITE": "Request and delete reports; manage saved reports and spend.",
+        "TOKENS_MANAGE": "List, create, roll and revoke API tokens; read the audit log.",
+        "WEBHOOKS_MANAGE": "List, create, change and delete webhooks; read their deliveries.",
+    },
+)
 
 
 @strawberry_django.filter_type(ApiToken)
@@ -45,7 +60,9 @@ class ApiTokenType(WorkspaceNode):
     last_used_at: auto
     created_at: auto
 
-    @strawberry_django.field(only=["revoked_at", "expires_at"])
+    @strawberry_django.field(
+        only=["revoked_at", "expires_at"], description="Neither revoked nor expired."
+    )
     def is_active(self, root: ApiToken) -> bool:
         return root.is_active(timezone.now())
 
@@ -56,12 +73,18 @@ class ApiTokenType(WorkspaceNode):
         return root.created_by.get_username() if root.created_by else None
 
 
+@described(token="The token's details (never the secret again).")
 @strawberry.type(description="A token with its secret, shown this once: store it now.")
 class IssuedApiToken:
     token: ApiTokenType
     secret: str = strawberry.field(description="The full token, for the Authorization header.")
 
 
+@from_model(
+    ApiToken,
+    "A new API token of the request's workspace.",
+    scopes="What the token may do; only scopes the caller holds.",
+)
 @strawberry.input
 class ApiTokenCreateInput:
     name: str
@@ -72,6 +95,11 @@ class ApiTokenCreateInput:
     )
 
 
+@from_model(
+    ApiToken,
+    "Which token gets a new secret, and how long the old one keeps working.",
+    id="Global id of the token to roll.",
+)
 @strawberry.input
 class ApiTokenRollInput:
     id: relay.GlobalID
@@ -97,7 +125,10 @@ class TokensQuery:
 
 @strawberry.type
 class TokensMutation:
-    @strawberry_django.mutation(extensions=_manage())
+    @strawberry_django.mutation(
+        description="Issue an API token of the request's workspace; its secret is shown once.",
+        extensions=_manage(),
+    )
     def api_token_create(self, info: Info, input: ApiTokenCreateInput) -> IssuedApiToken:
         access = get_access(info)
         issued = token_services.api_token_create(
@@ -111,7 +142,10 @@ class TokensMutation:
         )
         return _issued(issued)
 
-    @strawberry_django.mutation(extensions=_manage())
+    @strawberry_django.mutation(
+        description="Revoke an API token at once, old and rolled secrets alike.",
+        extensions=_manage(),
+    )
     def api_token_revoke(self, info: Info, id: relay.GlobalID) -> ApiTokenType:
         return token_services.api_token_revoke(token=load(info, id, ApiTokenType, field="id"))
 
