@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from journeys.models import JourneyMap, Milestone, Persona, Seniority, Stage, Touchpoint
+from workspaces.cleaning import validate_country
 from workspaces.models import Workspace, WorkspaceScopedModel
 
 
@@ -20,7 +21,12 @@ class Account(WorkspaceScopedModel):
     annual_revenue = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    country = models.CharField(max_length=64, blank=True)
+    country = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_country],
+        help_text="ISO 3166-1 alpha-2 code, e.g. DE.",
+    )
     persona = models.ForeignKey(
         Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts"
     )

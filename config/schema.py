@@ -23,6 +23,7 @@ from journeys.graphql.schema import JourneysQuery
 from workspaces.graphql.audit import AuditQuery
 from workspaces.graphql.audit_extension import AuditLogExtension
 from workspaces.graphql.permissions import requires
+from workspaces.graphql.scalars import SCALARS as WORKSPACE_SCALARS
 from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
 from workspaces.graphql.tokens import TokensMutation, TokensQuery
 
@@ -68,7 +69,7 @@ schema = WaymarkSchema(
         *graphql_limits(),  # depth, aliases, tokens, lists, pages, introspection, masking
     ],
     config=StrawberryConfig(
-        scalar_map=ACCOUNT_SCALARS,
+        scalar_map={**WORKSPACE_SCALARS, **ACCOUNT_SCALARS},
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
         disable_field_suggestions=not settings.GRAPHQL_INTROSPECTION,
     ),

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from strawberry_django.utils.typing import get_django_definition
 
 from workspaces.access import Scope
-from workspaces.errors import field_error
+from workspaces.errors import ItemError, field_error
 from workspaces.graphql.permissions import get_access
 from workspaces.models import Workspace
 
@@ -58,6 +58,43 @@ def load_many(
     if missing:
         raise field_error(field, f"{model._meta.verbose_name.capitalize()} not found.", "not_found")
     return [found[node_id] for node_id in wanted]
+
+
+def load_per_item(
+    info: Info, given: list[Any], node_type: type[WorkspaceNode], *, field: str
+) -> list[Any]:
+    """For each value of a batch (a global id, or None), the row it names inside the
+    request's workspace, None, or an error saying
+    why it names none (ItemError): the batch's other items go on. One query for the whole batch."""
+    model = get_django_definition(node_type).model
+    type_name = node_type.__strawberry_definition__.name
+    decoded: list[Any] = []
+    for value in given:
+        if value is None:
+            decoded.append(None)
+            continue
+        node_id = parse_global_id(value, type_name)
+        decoded.append(node_id or ItemError(field, f"Not the id of a {type_name}.", "invalid_id"))
+    wanted = {value for value in decoded if isinstance(value, str)}
+    queryset = node_type.get_queryset(model._default_manager.all(), info)
+    found = {str(row.pk): row for row in queryset.filter(pk__in=wanted)} if wanted else {}
+    missing = ItemError(field, f"{model._meta.verbose_name.capitalize()} not found.", "not_found")
+    return [found.get(value, missing) if isinstance(value, str) else value for value in decoded]
+
+
+def parse_global_id(value: Any, type_name: str | None = None) -> str | None:
+    """The row id inside a global id (of `type_name`, if given), or None when it is not
+    one: not text, not base64, no "Type:id", an id that is no positive number."""
+    if not isinstance(value, str):
+        return None
+    try:
+        global_id = relay.GlobalID.from_id(value)
+    except Exception:  # any undecodable value is simply not an id
+        return None
+    if type_name is not None and global_id.type_name != type_name:
+        return None
+    node_id = global_id.node_id
+    return node_id if node_id.isdigit() and len(node_id) <= 18 else None
 
 
 def load(info: Info, global_id: relay.GlobalID, node_type: type[WorkspaceNode], *, field: str):
