@@ -241,6 +241,7 @@ def run_due_definitions(*, now: datetime | None = None) -> list[Report]:
 
 SPEND_FIELDS = ("touchpoint", "campaign", "period_start", "period_end", "amount", "currency")
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 12  # the column's room (14 digits, 2 of them cents)
 
 
 def _lock_spend(workspace: Workspace) -> None:
@@ -265,6 +266,10 @@ def _normalized(data: dict[str, Any]) -> dict[str, Any]:
             raise field_error("amount", "Not a number.", Code.INVALID) from None
         if not amount.is_finite():
             raise field_error("amount", "Not a number.", Code.INVALID)
+        if abs(amount) >= MAX_AMOUNT:
+            raise field_error(
+                "amount", f"Out of range: below {MAX_AMOUNT:,} is allowed.", "invalid"
+            )
         data["amount"] = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     return data
 

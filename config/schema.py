@@ -22,6 +22,7 @@ from journeys.graphql.mutations import JourneysMutation
 from journeys.graphql.schema import JourneysQuery
 from workspaces.graphql.audit import AuditQuery
 from workspaces.graphql.audit_extension import AuditLogExtension
+from workspaces.graphql.base import CheckGlobalId
 from workspaces.graphql.permissions import requires
 from workspaces.graphql.scalars import SCALARS as WORKSPACE_SCALARS
 from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
@@ -31,7 +32,7 @@ from workspaces.graphql.tokens import TokensMutation, TokensQuery
 @strawberry.type
 class Query(WorkspacesQuery, TokensQuery, AuditQuery, JourneysQuery, AccountsQuery, AnalyticsQuery):
     node: relay.Node | None = strawberry_django.node(
-        extensions=requires(None),
+        extensions=[*requires(None), CheckGlobalId()],
         description="Any row of the request's workspace by its global id.",
     )
 

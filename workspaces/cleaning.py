@@ -49,8 +49,10 @@ NUL_MESSAGE = "Contains a NUL character (\\u0000), which cannot be stored."
 NUL_CODE = "invalid_character"
 
 
-def clean_moment(value: Any) -> datetime:
-    """An aware date-time, in UTC, from a datetime or an ISO 8601 string (MomentInvalid)."""
+def clean_moment(value: Any, *, naive_ok: bool = False) -> datetime:
+    """An aware date-time, in UTC, from a datetime or an ISO 8601 string (MomentInvalid).
+    With `naive_ok`, one without an offset is checked as if in UTC and given back naive,
+    for the caller to decide on (the API's DateTime scalar leaves that to each field)."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -64,6 +66,9 @@ def clean_moment(value: Any) -> datetime:
     else:
         raise MomentInvalid("Must be an ISO 8601 date-time as text.", "invalid_type")
     offset = parsed.utcoffset()
+    if offset is None and naive_ok:
+        clean_moment(parsed.replace(tzinfo=UTC))
+        return parsed
     if offset is None:
         raise MomentInvalid(
             "Give the time zone, e.g. 2026-05-01T09:30:00Z or +02:00.", "naive_datetime"

@@ -5,7 +5,9 @@ from typing import Any, ClassVar
 
 import strawberry
 from django.db.models import QuerySet
+from graphql import GraphQLError
 from strawberry import relay
+from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 from strawberry_django.utils.typing import get_django_definition
 
@@ -93,8 +95,11 @@ def parse_global_id(value: Any, type_name: str | None = None) -> str | None:
         return None
     if type_name is not None and global_id.type_name != type_name:
         return None
-    node_id = global_id.node_id
-    return node_id if node_id.isdigit() and len(node_id) <= 18 else None
+    return global_id.node_id if _is_row_number(global_id.node_id) else None
+
+
+def _is_row_number(node_id: str) -> bool:
+    return node_id.isdigit() and len(node_id) <= 18
 
 
 def load(info: Info, global_id: relay.GlobalID, node_type: type[WorkspaceNode], *, field: str):
@@ -109,6 +114,27 @@ def input_data(data: object, *, exclude: tuple[str, ...] = ("id",)) -> dict[str,
         for item in dataclasses.fields(data)
         if item.name not in exclude and getattr(data, item.name) is not strawberry.UNSET
     }
+
+
+class CheckGlobalId(FieldExtension):
+    """`node(id:)` answers INVALID_ID for a value that is no id of a node type of this
+    API (`Persona:abc`, `Persona:`, `NoSuchType:1`), instead of failing while looking
+    it up; an id of a row that does not exist (here) stays null."""
+
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        global_id = kwargs.get("id")
+        type_name = getattr(global_id, "type_name", None)
+        known = info.schema.get_type_by_name(type_name) if type_name else None
+        origin = getattr(known, "origin", None)
+        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+            raise _invalid_id("No type of this API has ids of that kind.")
+        if not _is_row_number(global_id.node_id):
+            raise _invalid_id("The id names no row: its number is missing or malformed.")
+        return next_(source, info, **kwargs)
+
+
+def _invalid_id(message: str) -> GraphQLError:
+    return GraphQLError(f"Invalid id. {message}", extensions={"code": "INVALID_ID"})
 
 
 @strawberry.type(description="The id of a row that a mutation deleted.")

@@ -22,7 +22,7 @@ class MomentCoercionError(StrawberryInputCoercionError):
 
 def _parse_datetime(value: object) -> dt.datetime:
     try:
-        return clean_moment(value)
+        return clean_moment(value, naive_ok=True)
     except MomentInvalid as error:
         raise MomentCoercionError(error) from None
 
