@@ -67,6 +67,9 @@ class Report(WorkspaceScopedModel):
     code_version = models.CharField(max_length=64)
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the run computing it."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     same_workspace_fields = ("definition",)
