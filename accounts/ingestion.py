@@ -162,6 +162,8 @@ def clean_amount(
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ItemInvalid(name, "Must be a number or a decimal string.", "invalid_type")
+    if isinstance(value, str) and NUL in value:
+        raise ItemInvalid(name, NUL_MESSAGE, NUL_CODE)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
@@ -234,7 +236,7 @@ def _camel(name: str) -> str:
 
 def _name(key: Any) -> str:
     """A client's key as an error's field: shortened, never the whole value."""
-    text = key if isinstance(key, str) else repr(key)
+    text = (key if isinstance(key, str) else repr(key)).replace(NUL, "\\u0000")
     return text if len(text) <= 64 else text[:64] + "..."
 
 
@@ -274,7 +276,9 @@ def ref_from_json(value: Any, field: str, ref_class: type, errors: list[ItemErro
 def unknown_fields(value: dict, known, *, prefix: str = "") -> list[ItemError]:
     """An error for each key of a JSON object that is not a known field."""
     return [
-        ItemError(f"{prefix}{_name(key)}", "Unknown field.", "unknown_field")
+        ItemError(f"{prefix}{_name(key)}", NUL_MESSAGE, NUL_CODE)
+        if isinstance(key, str) and NUL in key
+        else ItemError(f"{prefix}{_name(key)}", "Unknown field.", "unknown_field")
         for key in value
         if key not in known
     ]

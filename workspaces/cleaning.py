@@ -56,6 +56,8 @@ def clean_moment(value: Any, *, naive_ok: bool = False) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
+        if NUL in value:
+            raise MomentInvalid(NUL_MESSAGE, NUL_CODE)
         try:
             parsed = parse_datetime(value.strip())
         except ValueError:  # well-formed but impossible, e.g. 2026-02-30 or +24:00
