@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, connections
 
 from accounts.identity import AccountRef, ContactRef
-from accounts.ingestion import AchievementItem, InteractionItem, interactions_ingest
+from accounts.ingestion import AchievementItem, InteractionItem
 from accounts.models import Account, Interaction, MilestoneAchievement
 from tests.conftest import token_client
 from tests.factories import MilestoneFactory, PersonaFactory, TouchpointFactory
