@@ -43,6 +43,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.relay.types import GlobalIDValueError
 
 from workspaces.cleaning import NUL, has_nul
 
@@ -392,7 +393,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     """An exception the code did not mean to raise (denials and bad queries are GraphQL
     errors of their own, or carry no original error)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, GraphQLError | GlobalIDValueError)
 
 
 class ErrorMasking(MaskErrors):
@@ -404,6 +405,15 @@ class ErrorMasking(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         return _with_code(super().anonymise_error(error), "INTERNAL_ERROR")
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        # A global id that names no type of this API, wherever one is resolved: the
+        # client's mistake, with a code.
+        for error in getattr(self.execution_context.result, "errors", None) or ():
+            if isinstance(error.original_error, GlobalIDValueError):
+                error.message = "Invalid id: it names no type of this API."
+                _with_code(error, "INVALID_ID")
 
 
 def graphql_limits() -> list:

@@ -1,4 +1,4 @@
-"""Lenient scalars for ingestion: a malformed value rejects its item, not the whole batch.
+"""Lenient scalars for ingestion: a malformed item is rejected alone, not the whole batch.
 
 The items of a batch (`InteractionInput`, `MilestoneAchievementInput`,
 `AccountUpsertInput`) are JSON objects checked item by item by the pipeline: a missing
@@ -10,8 +10,6 @@ from typing import Any, NewType
 
 import strawberry
 
-EventTime = NewType("EventTime", str)
-Amount = NewType("Amount", str)
 InteractionItemValue = NewType("InteractionItemValue", object)
 AchievementItemValue = NewType("AchievementItemValue", object)
 AccountUpsertItemValue = NewType("AccountUpsertItemValue", object)
@@ -40,20 +38,6 @@ def _item_scalar(name: str, fields: str) -> Any:
 
 
 SCALARS = {
-    EventTime: strawberry.scalar(
-        name="EventTime",
-        description="An ISO 8601 date-time with a UTC offset, e.g. 2026-05-01T09:30:00Z. "
-        "Checked per item: a bad value rejects only its item.",
-        serialize=str,
-        parse_value=_as_given,
-    ),
-    Amount: strawberry.scalar(
-        name="Amount",
-        description='A decimal amount as a string or a number, e.g. "1250.00". Checked per '
-        "item: a bad value rejects only its item.",
-        serialize=str,
-        parse_value=_as_given,
-    ),
     InteractionItemValue: _item_scalar(
         "InteractionInput",
         "`clientId` (required: your id for this event, unique in the workspace; a retry "
