@@ -323,7 +323,7 @@ class _Ingestion:
         keys = {
             key.strip()
             for key in (getattr(item, self.catalogue_field) for item, _ in parsed if item)
-            if isinstance(key, str)
+            if isinstance(key, str) and NUL not in key  # no database can look such a key up
         }
         catalogue = {
             row.key: row

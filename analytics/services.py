@@ -411,7 +411,8 @@ def spend_import(*, workspace: Workspace, items: Sequence[SpendItem]) -> IngestR
     (the same amount was stored already: nothing changed) or rejected with reasons.
     Within a batch, a later row for the same target wins. A few queries per batch; the
     checks above are those of the model (amounts below 10^12, so within its digits)."""
-    keys = {str(item.touchpoint).strip() for item in items if item.touchpoint}
+    keys = {str(item.touchpoint).strip() for item in items if item.touchpoint} - {""}
+    keys = {key for key in keys if "\x00" not in key}  # rejected by clean_text per row
     touchpoints = {
         row.key: row for row in Touchpoint.objects.filter(workspace=workspace, key__in=keys)
     }

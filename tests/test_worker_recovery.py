@@ -145,24 +145,20 @@ def test_a_report_survives_a_database_restart(tmp_path, queued):
     worker = start_worker(tmp_path, "worker")
     try:
         wait_for(queued, {Report.Status.RUNNING}, seconds=60, process=worker)
-        restart = [
-            os.environ["WAYMARK_PG_CTL"],
-            "-D",
-            os.environ["WAYMARK_PGDATA"],
-            "restart",
-            "-m",
-            "fast",
-            "-w",
-            "-t",
-            "60",
-        ]
+        data = os.environ["WAYMARK_PGDATA"]
+        restart = [os.environ["WAYMARK_PG_CTL"], "-D", data, "-l", f"{data}.restart.log"]
+        restart += ["restart", "-m", "fast", "-w", "-t", "60"]
         if os.getuid() == 0:
             restart = ["runuser", "-u", "postgres", "--", *restart]
+        # The server must not inherit pipes of this process (it would hold them open).
         subprocess.run(
             restart,
-            cwd=os.path.dirname(os.environ["WAYMARK_PGDATA"]),
+            cwd=os.path.dirname(data),
             check=True,
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=90,
         )
         lock.close()  # terminated by the restart
         took = wait_for(
