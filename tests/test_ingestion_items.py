@@ -15,22 +15,13 @@ from accounts.models import Account, Interaction, MilestoneAchievement
 from tests.conftest import token_client
 from tests.factories import MilestoneFactory, PersonaFactory, TouchpointFactory
 from tests.graphql_helpers import gid
-from tests.test_csv_import import import_interactions, read_rejected, write_csv
+from tests.test_csv_import import import_interactions, interaction, read_rejected, write_csv
+from tests.test_ingestion import INGEST
 from workspaces.access import Scope
 
 pytestmark = pytest.mark.django_db
 
 WHEN = "2026-03-02T09:30:00Z"
-INGEST = """
-mutation($items: [InteractionInput!]!) {
-  interactionsIngest(items: $items) {
-    ... on IngestResult {
-      accepted duplicates rejected
-      items { index clientId status errors { field code message } }
-    }
-  }
-}
-"""
 RECORD = INGEST.replace("InteractionInput", "MilestoneAchievementInput").replace(
     "interactionsIngest", "milestonesRecord"
 )
@@ -275,16 +266,8 @@ def test_upserts_reject_bad_ids_countries_and_shapes_item_by_item(crm, workspace
 
 def test_csv_rows_with_nul_or_impossible_times_are_rejected_alone(tmp_path, workspace):
     TouchpointFactory(workspace=workspace, key="demo")
+    row = interaction
     path = tmp_path / "data.csv"
-
-    def row(client_id, **cells):
-        return {
-            "client_id": client_id,
-            "touchpoint": "demo",
-            "occurred_at": WHEN,
-            "account_domain": "acme.com",
-            **cells,
-        }
 
     write_csv(
         path,

@@ -84,11 +84,9 @@ def journeys(workspace):
             )
 
 
-@pytest.fixture
-def worker(tmp_path):
-    """Start `manage.py qcluster` on this test's database; stop it with SIGTERM."""
-    log = open(tmp_path / "qcluster.log", "w+b")  # noqa: SIM115
-    env = {
+def worker_env() -> dict[str, str]:
+    """The environment of a `qcluster` on this test's database, with one worker process."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "1",
@@ -98,15 +96,29 @@ def worker(tmp_path):
         "TASK_WORKERS": "1",
         "LOG_LEVEL": "INFO",
     }
+
+
+def start_qcluster(log_path) -> subprocess.Popen:
+    """`manage.py qcluster` on this test's database, its output in `log_path` (the open
+    file is the process's `log`)."""
+    log = open(log_path, "w+b")  # noqa: SIM115 - closed by whoever stops the process
     process = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
         cwd=BASE_DIR,
-        env=env,
+        env=worker_env(),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its worker processes can be stopped as one group
     )
     process.log = log
+    return process
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """Start `manage.py qcluster` on this test's database; stop it with SIGTERM."""
+    process = start_qcluster(tmp_path / "qcluster.log")
+    log = process.log
     try:
         yield process
     finally:

@@ -11,19 +11,22 @@ it; the measured times go to docs/operations.md too.
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from analytics.models import Report
 from analytics.runner import report_request
-from tests.test_report_worker import BASE_DIR, database_url, journeys  # noqa: F401 - fixture
+from tests.test_report_worker import (  # noqa: F401 - journeys is a fixture
+    BASE_DIR,
+    database_url,
+    journeys,
+    start_qcluster,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -35,26 +38,7 @@ PARAMETERS = {"models": ["first_touch"], "conversion_milestones": ["deal-won"]}
 
 
 def start_worker(tmp_path, name: str) -> subprocess.Popen:
-    log = open(tmp_path / f"{name}.log", "w+b")  # noqa: SIM115 - closed by stop()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": database_url(),
-        "TASKS_SYNC": "0",
-        "TASK_WORKERS": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    process.log = log
-    return process
+    return start_qcluster(tmp_path / f"{name}.log")
 
 
 def stop(process, sig=signal.SIGTERM) -> None:
