@@ -170,7 +170,7 @@ def report_run(report_id: int) -> Report | None:
                 result = spec.compute(context)
                 break
             except DATABASE_GONE as error:
-                if time.monotonic() > deadline or not _reconnect(deadline):
+                if connection.in_atomic_block or not _reconnect(deadline):
                     raise  # the broker delivers it again later; the claim goes stale
                 logger.warning("Report %s: the database went away (%s); again", report.pk, error)
             except Exception as error:
