@@ -16,6 +16,7 @@ class ReportKind(models.TextChoices):
     FUNNEL = "funnel", "Stage funnel"
     PATHS = "paths", "Paths"
     MAP_FIT = "map_fit", "Map fit"
+    MAP_VERSIONS = "map_versions", "Map versions"
 
 
 class ReportDefinition(WorkspaceScopedModel):

@@ -52,6 +52,7 @@ _SPECS = {
     ReportKind.FUNNEL: "analytics.funnel.report.SPEC",
     ReportKind.PATHS: "analytics.paths.report.SPEC",
     ReportKind.MAP_FIT: "analytics.map_fit.report.SPEC",
+    ReportKind.MAP_VERSIONS: "analytics.map_versions.report.SPEC",
 }
 
 

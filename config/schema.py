@@ -13,6 +13,7 @@ from accounts.graphql.scalars import SCALARS as ACCOUNT_SCALARS
 from accounts.graphql.schema import AccountsQuery
 from analytics.graphql.funnel import FunnelReportMutation
 from analytics.graphql.map_fit import MapFitReportMutation
+from analytics.graphql.map_versions import MapVersionsReportMutation
 from analytics.graphql.mutations import AnalyticsMutation
 from analytics.graphql.paths import PathsReportMutation
 from analytics.graphql.retention import RetentionReportMutation
@@ -47,6 +48,7 @@ class Mutation(
     PathsReportMutation,
     FunnelReportMutation,
     MapFitReportMutation,
+    MapVersionsReportMutation,
     RetentionReportMutation,
 ):
     pass

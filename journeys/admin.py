@@ -2,8 +2,9 @@
 
 Every admin here is scoped to the caller's workspaces (``workspaces.admin_scoping``)
 and saves through ``journeys.services``: the admin only translates forms and
-formsets into service calls. Rows of an archived map are read-only, because the
-services refuse to edit them; any refusal that slips past form validation becomes an
+formsets into service calls. Rows of a published or archived map are read-only,
+because the services refuse to edit them (a published map changes through a draft
+published as its next version); any refusal that slips past form validation becomes an
 admin message.
 """
 
@@ -19,10 +20,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
-from journeys import services
+from journeys import services, versions
 from journeys.models import (
     JourneyMap,
+    JourneyMapVersion,
     Milestone,
     Persona,
     Stage,
@@ -49,8 +52,9 @@ def _adopt(target: models.Model, saved: models.Model) -> None:
     target._state.db = saved._state.db
 
 
-def _is_archived(journey_map: JourneyMap | None) -> bool:
-    return journey_map is not None and journey_map.status == JourneyMap.Status.ARCHIVED
+def _is_frozen(journey_map: JourneyMap | None) -> bool:
+    """Published and archived maps are not edited in place."""
+    return journey_map is not None and journey_map.status != JourneyMap.Status.DRAFT
 
 
 def _ordered(rows: Iterable[tuple[int | None, int, Any]]) -> list[Any]:
@@ -214,13 +218,13 @@ class MilestoneAdmin(ServiceBackedAdmin):
 
 
 class MapLockedInline(WorkspaceScopedAdminMixin, admin.TabularInline):
-    """An inline whose rows belong to a journey map: read-only while the map is archived."""
+    """An inline whose rows belong to a journey map: read-only unless the map is a draft."""
 
     def journey_map_of(self, parent) -> JourneyMap | None:
         raise NotImplementedError
 
     def _locked(self, parent) -> bool:
-        return parent is not None and _is_archived(self.journey_map_of(parent))
+        return parent is not None and _is_frozen(self.journey_map_of(parent))
 
     def has_add_permission(self, request, obj=None):
         return super().has_add_permission(request, obj) and not self._locked(obj)
@@ -363,7 +367,7 @@ class JourneyMapAdmin(ServiceBackedAdmin):
         *TIMESTAMPS,
     )
     inlines = (StageInline,)
-    actions = ("duplicate_maps", "publish_maps", "archive_maps")
+    actions = ("duplicate_maps", "draft_next_versions", "publish_maps", "archive_maps")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(stage_count=Count("stages"))
@@ -372,14 +376,8 @@ class JourneyMapAdmin(ServiceBackedAdmin):
     def stage_count(self, journey_map: JourneyMap) -> int:
         return journey_map.stage_count
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.status == JourneyMap.Status.PUBLISHED:
-            readonly += ("is_template",)  # the service refuses it; don't offer it
-        return readonly
-
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not _is_archived(obj)
+        return super().has_change_permission(request, obj) and not _is_frozen(obj)
 
     def has_delete_permission(self, request, obj=None):
         published = obj is not None and obj.status == JourneyMap.Status.PUBLISHED
@@ -444,6 +442,20 @@ class JourneyMapAdmin(ServiceBackedAdmin):
             ),
             "duplicated",
             "Duplicate",
+        )
+
+    @admin.action(
+        description="Draft the next version of selected published maps", permissions=["add"]
+    )
+    def draft_next_versions(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda journey_map: services.journey_map_draft_from_published(
+                journey_map=journey_map, created_by=request.user
+            ),
+            "drafted as a next version",
+            "DraftFromPublished",
         )
 
     @admin.action(description="Publish selected maps", permissions=["change"])
@@ -638,7 +650,7 @@ class StageAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.Model
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not (
-            obj is not None and _is_archived(obj.journey_map)
+            obj is not None and _is_frozen(obj.journey_map)
         )
 
     def save_model(self, request, obj, form, change):
@@ -669,3 +681,87 @@ class StageAdmin(ServiceErrorsAdminMixin, WorkspaceScopedAdminMixin, admin.Model
 
     def save_formset(self, request, form, formset, change):
         save_placement_formset(formset)
+
+
+# Map versions ------------------------------------------------------------------------------
+
+
+def _html_list(items: list[str]):
+    if not items:
+        return "-"
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in items)))
+
+
+def diff_lines(diff: versions.VersionDiff) -> list[str]:
+    """A version diff as sentences, one per change."""
+    lines = [f"Stage added: {s.position}. {s.name}" for s in diff.stages_added]
+    lines += [f"Stage removed: {s.position}. {s.name}" for s in diff.stages_removed]
+    lines += [
+        f"Stage moved: {s.name} from {s.from_position} to {s.to_position}"
+        for s in diff.stages_moved
+    ]
+    lines += [f"Stage renamed: {s.from_name} -> {s.to_name}" for s in diff.stages_renamed]
+    lines += [f"{c.stage_name}: {c.lane} {c.before!r} -> {c.after!r}" for c in diff.lane_changes]
+    lines += [f"Placed: {p.touchpoint_key} in {p.stage_name}" for p in diff.placements_added]
+    lines += [f"Unplaced: {p.touchpoint_key} from {p.stage_name}" for p in diff.placements_removed]
+    lines += [
+        f"Moved: {p.touchpoint_key} from {p.from_stage_name} to {p.to_stage_name}"
+        for p in diff.placements_moved
+    ]
+    lines += [
+        f"Exit milestone {m.milestone_key}: {m.from_stage_name or '(none)'} -> "
+        f"{m.to_stage_name or '(none)'}"
+        for m in diff.milestone_changes
+    ]
+    return lines
+
+
+@admin.register(JourneyMapVersion)
+class JourneyMapVersionAdmin(WorkspaceScopedAdminMixin, admin.ModelAdmin):
+    """Versions are immutable snapshots: listed and shown, never edited."""
+
+    list_display = ("persona", "number", "published_at", "live_until", "journey_map", "workspace")
+    list_filter = (WORKSPACE_FILTER, ("persona", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("persona", "journey_map", "workspace")
+    ordering = ("persona__name", "number")
+    fields = (
+        "workspace",
+        "persona",
+        "number",
+        "journey_map",
+        "published_at",
+        "live_until",
+        "stages",
+        "changes_from_previous",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Stages as published")
+    def stages(self, version: JourneyMapVersion):
+        return _html_list(
+            [
+                f"{s['position']}. {s['name']} - touchpoints: "
+                f"{', '.join(t['key'] for t in s['touchpoints']) or '(none)'}; exits: "
+                f"{', '.join(m['key'] for m in s['exit_milestones']) or '(none)'}"
+                for s in version.snapshot["stages"]
+            ]
+        )
+
+    @admin.display(description="Changes from the previous version")
+    def changes_from_previous(self, version: JourneyMapVersion):
+        previous = JourneyMapVersion.objects.filter(
+            workspace=version.workspace_id, persona=version.persona_id, number=version.number - 1
+        ).first()
+        if previous is None:
+            return "(first version)"
+        diff = versions.journey_map_version_diff(a=previous, b=version)
+        return _html_list(diff_lines(diff)) if not diff.is_empty else "(no change)"

@@ -9,17 +9,30 @@ brought up to date or left alone.
 
 import copy
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
 
-from journeys.models import Channel, JourneyMap, Milestone, Persona, Phase, Seniority, Touchpoint
+from journeys.models import (
+    Channel,
+    JourneyMap,
+    JourneyMapVersion,
+    Milestone,
+    Persona,
+    Phase,
+    Seniority,
+    Touchpoint,
+)
 from journeys.services import (
     TouchpointPlacement,
     journey_map_create,
+    journey_map_draft_from_published,
     journey_map_publish,
     milestone_create,
     milestone_update,
@@ -925,6 +938,9 @@ JOURNEY_MAPS: tuple[dict[str, Any], ...] = (
         "description": "How the economic buyer finds, buys and champions Northwind.",
         "is_template": False,
         "publish": True,
+        # Version 1 went live before the demo activity starts (about 18 months ago);
+        # NEXT_VERSION revises it.
+        "published_days_ago": 600,
         "stages": REVOPS_STAGES,
     },
     {
@@ -952,6 +968,34 @@ JOURNEY_MAPS: tuple[dict[str, Any], ...] = (
         "stages": TEMPLATE_STAGES,
     },
 )
+
+# Version 2 of the RevOps map, published four months ago: onboarding becomes a stage of
+# its own (taking its touchpoints and exit milestone from Retention), and the pricing
+# page moves from Consideration to Decision, where buyers compare plans. The activity
+# of the demo falls in both versions' live windows, so the map_versions report and the
+# version diff have something to show.
+NEXT_VERSION: dict[str, Any] = {
+    "persona": "revops-lead",
+    "published_days_ago": 120,
+    "new_stage": {
+        "position": 4,
+        "name": "Onboarding",
+        "description": "The first weeks after the purchase, until the team works in it.",
+        "customer_goal": "Get the team working in Northwind.",
+        "actions": ["Joins the onboarding call", "Takes the in-app tour"],
+        "thoughts": ["Will my team actually use this?"],
+        "emotion_score": 1,
+        "emotion_label": "hopeful",
+        "pain_points": ["Data import takes time"],
+        "opportunities": ["Guided CRM import"],
+        "kpis": ["Days to onboarding completed"],
+        "owner_team": CUSTOMER_SUCCESS,
+        "expected_duration_days": 30,
+        "touchpoints": (("onboarding-call", ""), ("in-app-tour", "")),
+        "exit_milestones": ("onboarding-completed",),
+    },
+    "touchpoint_moves": (("pricing-page", "Consideration", "Decision"),),
+}
 
 # Writing it --------------------------------------------------------------------------
 
@@ -1016,6 +1060,15 @@ def seed_demo(*, username: str = DEMO_USERNAME, password: str = DEMO_PASSWORD) -
             milestones=milestones,
             tally=report.tally("Journey maps"),
         )
+    _ensure_next_version(
+        workspace,
+        NEXT_VERSION,
+        user=user,
+        persona=personas[NEXT_VERSION["persona"]],
+        touchpoints=touchpoints,
+        milestones=milestones,
+        tally=report.tally("Journey map versions"),
+    )
     return report
 
 
@@ -1129,6 +1182,72 @@ def _ensure_map(
         )
         stage_milestones_set(stage=stage, milestones=[milestones[key] for key in exits])
     if spec["publish"]:
-        journey_map = journey_map_publish(journey_map=journey_map)
+        journey_map = journey_map_publish(
+            journey_map=journey_map, published_at=_days_ago(workspace, persona, spec)
+        )
     tally.created += 1
     return journey_map
+
+
+def _days_ago(workspace: Workspace, persona: Persona, spec: dict[str, Any]):
+    """The backdated publish time of a spec with `published_days_ago`, unless the
+    persona already has a version at least as recent (a demo seeded before versions)."""
+    if spec.get("published_days_ago") is None:
+        return None
+    at = timezone.now() - timedelta(days=spec["published_days_ago"])
+    latest = JourneyMapVersion.objects.filter(workspace=workspace, persona=persona).aggregate(
+        latest=Max("published_at")
+    )["latest"]
+    return at if latest is None or latest < at else None
+
+
+def _ensure_next_version(
+    workspace: Workspace,
+    spec: dict[str, Any],
+    *,
+    user: AbstractBaseUser,
+    persona: Persona,
+    touchpoints: dict[str, Touchpoint],
+    milestones: dict[str, Milestone],
+    tally: Tally,
+) -> None:
+    """Publish version 2 of the persona's map through a draft, unless it has it."""
+    if JourneyMapVersion.objects.filter(workspace=workspace, persona=persona).count() >= 2:
+        tally.present += 1
+        return
+    published = JourneyMap.objects.get(
+        workspace=workspace, persona=persona, status=JourneyMap.Status.PUBLISHED
+    )
+    draft = journey_map_draft_from_published(journey_map=published, created_by=user)
+    stages = {stage.name: stage for stage in draft.stages.all()}
+    new = copy.deepcopy(spec["new_stage"])
+    placements, exits = new.pop("touchpoints"), new.pop("exit_milestones")
+    taken = {key for key, _ in placements}
+    placed = {
+        name: [
+            (p.touchpoint, p.notes)
+            for p in stage.touchpoint_placements.select_related("touchpoint")
+        ]
+        for name, stage in stages.items()
+    }
+    for key, source, target in spec["touchpoint_moves"]:
+        moved = [entry for entry in placed[source] if entry[0].key == key]
+        placed[source] = [entry for entry in placed[source] if entry[0].key != key]
+        placed[target] += moved
+    for name, stage in stages.items():
+        kept = [(t, notes) for t, notes in placed[name] if t.key not in taken]
+        stage_touchpoints_set(
+            stage=stage, placements=[TouchpointPlacement(t, notes) for t, notes in kept]
+        )
+        stage_milestones_set(
+            stage=stage,
+            milestones=[m for m in stage.exit_milestones.all() if m.key not in exits],
+        )
+    stage = stage_create(journey_map=draft, **new)
+    stage_touchpoints_set(
+        stage=stage,
+        placements=[TouchpointPlacement(touchpoints[key], notes) for key, notes in placements],
+    )
+    stage_milestones_set(stage=stage, milestones=[milestones[key] for key in exits])
+    journey_map_publish(journey_map=draft, published_at=_days_ago(workspace, persona, spec))
+    tally.created += 1

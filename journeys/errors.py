@@ -11,6 +11,8 @@ class JourneyErrorCode(StrEnum):
     INVALID_POSITION = "invalid_position"
     INVALID_TRANSITION = "invalid_transition"
     MAP_ARCHIVED = "map_archived"
+    MAP_PUBLISHED = "map_published"
+    NOT_PUBLISHED = "not_published"
     EMPTY_MAP = "empty_map"
     TEMPLATE = "template"
     MILESTONE_IN_USE = "milestone_in_use"

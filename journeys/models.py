@@ -248,6 +248,13 @@ class Stage(WorkspaceScopedModel):
     expected_duration_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="How long a customer is expected to stay, in days."
     )
+    lineage = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The id of the stage this one was first copied from: the stage's identity "
+        "across the versions of a map (empty: the stage is its own origin).",
+    )
     touchpoints = models.ManyToManyField(
         Touchpoint, through="StageTouchpoint", related_name="stages", blank=True
     )
@@ -270,6 +277,11 @@ class Stage(WorkspaceScopedModel):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"
+
+    @property
+    def stage_key(self) -> str:
+        """The stage's identity across map versions (see `lineage`)."""
+        return str(self.lineage or self.pk)
 
 
 class StageTouchpoint(WorkspaceScopedModel):
@@ -321,3 +333,44 @@ class StageMilestone(WorkspaceScopedModel):
         super().clean()
         if self.stage_id and self.stage.journey_map_id != self.journey_map_id:
             raise ValidationError({"stage": ValidationError("Stage not found.", code="not_found")})
+
+
+class JourneyMapVersion(WorkspaceScopedModel):
+    """An immutable snapshot of a persona's map, stored each time a map is published.
+
+    Versions are numbered 1, 2, ... per persona; version N is live from its publish
+    time until the next version is published or its map is archived (`live_until`).
+    The snapshot keeps the stages (lanes included), placements and exit milestones as
+    they were, so history survives later edits and deletions (journeys/versions.py).
+    """
+
+    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="map_versions")
+    journey_map = models.ForeignKey(
+        JourneyMap,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="versions",
+        help_text="The map that was published (empty once that map is deleted).",
+    )
+    number = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    published_at = models.DateTimeField(db_index=True)
+    live_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the next version replaced it or its map was archived.",
+    )
+    snapshot = models.JSONField(help_text="The map as published: stages, placements, exits.")
+
+    same_workspace_fields = ("persona", "journey_map")
+
+    class Meta:
+        ordering = ["persona_id", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "persona", "number"], name="journey_map_version_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot.get('name', 'Map')} v{self.number}"

@@ -6,6 +6,7 @@ check that every related row they are given belongs to that same workspace.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,6 +17,7 @@ from django.utils import timezone
 from journeys.errors import JourneyErrorCode as Code
 from journeys.models import (
     JourneyMap,
+    JourneyMapVersion,
     Milestone,
     Persona,
     Stage,
@@ -24,6 +26,7 @@ from journeys.models import (
     Touchpoint,
 )
 from journeys.signals import journey_design_changed
+from journeys.versions import LANES, snapshot_of
 from workspaces.errors import field_error
 from workspaces.models import Workspace
 from workspaces.services import apply_changes, validated_save
@@ -48,20 +51,7 @@ PERSONA_FIELDS = (
 TOUCHPOINT_FIELDS = ("key", "name", "description", "channel", "phase", "is_online", "owner_team")
 MILESTONE_FIELDS = ("key", "name", "description", "is_conversion", "value", "rule")
 JOURNEY_MAP_FIELDS = ("persona", "name", "description", "is_template")
-STAGE_FIELDS = (
-    "name",
-    "description",
-    "customer_goal",
-    "actions",
-    "thoughts",
-    "emotion_score",
-    "emotion_label",
-    "pain_points",
-    "opportunities",
-    "kpis",
-    "owner_team",
-    "expected_duration_days",
-)
+STAGE_FIELDS = ("name", *LANES)
 MAX_PLACEMENTS_PER_STAGE = 100
 
 # Positions move in two UPDATEs through this offset so that no intermediate row
@@ -131,6 +121,7 @@ def touchpoint_update(*, touchpoint: Touchpoint, **changes: Any) -> Touchpoint:
 @transaction.atomic
 def touchpoint_delete(*, touchpoint: Touchpoint) -> None:
     """Delete a touchpoint and its placements, closing the gaps they leave in their stages."""
+    _refuse_if_on_published_map(touchpoint)
     placements = list(touchpoint.placements.select_related("stage"))
     _delete_unless_recorded(touchpoint)
     for placement in placements:
@@ -160,6 +151,7 @@ def milestone_update(*, milestone: Milestone, **changes: Any) -> Milestone:
 
 @transaction.atomic
 def milestone_delete(*, milestone: Milestone) -> None:
+    _refuse_if_on_published_map(milestone)
     _delete_unless_recorded(milestone)
 
 
@@ -190,19 +182,42 @@ def _locked(journey_map: JourneyMap) -> JourneyMap:
     return JourneyMap.objects.select_for_update().get(pk=journey_map.pk)
 
 
+PUBLISHED_MESSAGE = (
+    "This journey map is published and cannot be changed in place; create a draft from "
+    "it (journeyMapDraftFromPublished) and publish the draft as the next version."
+)
+
+
 def _lock_map(journey_map: JourneyMap) -> JourneyMap:
-    """Lock the map for an edit of its content, refusing edits to archived maps."""
+    """Lock the map for an edit of its content, refusing edits to published and archived
+    maps: a published map is a version that reports depend on."""
     locked = _locked(journey_map)
     if locked.status == JourneyMap.Status.ARCHIVED:
         raise field_error(
             None, "This journey map is archived; duplicate it to make changes.", Code.MAP_ARCHIVED
         )
+    if locked.status == JourneyMap.Status.PUBLISHED:
+        raise field_error(None, PUBLISHED_MESSAGE, Code.MAP_PUBLISHED)
     return locked
 
 
 def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
     """The user to record as creator: none for API tokens (their request has no user)."""
     return user if user is not None and user.is_authenticated else None
+
+
+def _refuse_if_on_published_map(row: Touchpoint | Milestone) -> None:
+    """Deleting a catalogue entry would remove its placements from a published map."""
+    placements = StageTouchpoint if isinstance(row, Touchpoint) else StageMilestone
+    lookup = "stage__journey_map__status" if isinstance(row, Touchpoint) else "journey_map__status"
+    label = row._meta.verbose_name
+    if placements.objects.filter(**{label: row, lookup: JourneyMap.Status.PUBLISHED}).exists():
+        raise field_error(
+            None,
+            f"The {label} {row.key!r} is placed on a published journey map; remove it from a "
+            "draft of that map and publish the draft first.",
+            Code.MAP_PUBLISHED,
+        )
 
 
 @transaction.atomic
@@ -220,10 +235,6 @@ def journey_map_update(*, journey_map: JourneyMap, **changes: Any) -> JourneyMap
     journey_map = _lock_map(journey_map)
     if changes.get("persona") is not None:
         _ensure_same_workspace(journey_map.workspace, "persona", [changes["persona"]])
-    if changes.get("is_template") and journey_map.status == JourneyMap.Status.PUBLISHED:
-        raise field_error("is_template", "A published map cannot become a template.", Code.TEMPLATE)
-    if "persona" in changes:
-        _design_changed(journey_map.workspace_id, journey_map)
     return apply_changes(journey_map, changes, allowed=JOURNEY_MAP_FIELDS)
 
 
@@ -238,8 +249,13 @@ def journey_map_delete(*, journey_map: JourneyMap) -> None:
 
 
 @transaction.atomic
-def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
-    """Publish a map; the persona's previously published map is archived."""
+def journey_map_publish(
+    *, journey_map: JourneyMap, published_at: datetime | None = None
+) -> JourneyMap:
+    """Publish a map as the next version of its persona's map; the persona's previously
+    published map is archived. `published_at` (default: now) backdates the publish, for
+    importing a map's history (and the demo data): it must lie in the past, after the
+    persona's latest version."""
     journey_map = _locked(journey_map)
     if journey_map.status == JourneyMap.Status.PUBLISHED:
         raise field_error(None, "This journey map is already published.", Code.INVALID_TRANSITION)
@@ -249,7 +265,7 @@ def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
         )
     if not journey_map.stages.exists():
         raise field_error(None, "A journey map needs at least one stage.", Code.EMPTY_MAP)
-    now = timezone.now()
+    now = _publish_time(journey_map, published_at)
     JourneyMap.objects.filter(
         workspace=journey_map.workspace_id,
         persona=journey_map.persona_id,
@@ -259,7 +275,51 @@ def journey_map_publish(*, journey_map: JourneyMap) -> JourneyMap:
     journey_map.published_at = now
     journey_map.archived_at = None
     _design_changed(journey_map.workspace_id)
-    return validated_save(journey_map)
+    validated_save(journey_map)
+    _store_version(journey_map, now)
+    return journey_map
+
+
+def _publish_time(journey_map: JourneyMap, published_at: datetime | None) -> datetime:
+    now = timezone.now()
+    if published_at is None:
+        return now
+    latest = (
+        JourneyMapVersion.objects.filter(
+            workspace=journey_map.workspace_id, persona=journey_map.persona_id
+        )
+        .order_by("-number")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    if published_at > now or (latest is not None and published_at <= latest):
+        raise field_error(
+            "published_at",
+            "A backdated publish lies in the past, after the persona's latest version.",
+            Code.INVALID_TRANSITION,
+        )
+    return published_at
+
+
+def _store_version(journey_map: JourneyMap, now) -> JourneyMapVersion:
+    """Version N + 1 of the persona's map; the live version N ends now. The persona row
+    is locked so that two publishes for one persona number their versions in turn."""
+    Persona.objects.select_for_update().filter(pk=journey_map.persona_id).first()
+    versions = JourneyMapVersion.objects.filter(
+        workspace=journey_map.workspace_id, persona=journey_map.persona_id
+    )
+    versions.filter(live_until__isnull=True).update(live_until=now, updated_at=now)
+    last = versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return validated_save(
+        JourneyMapVersion(
+            workspace_id=journey_map.workspace_id,
+            persona_id=journey_map.persona_id,
+            journey_map=journey_map,
+            number=last + 1,
+            published_at=now,
+            snapshot=snapshot_of(journey_map),
+        )
+    )
 
 
 @transaction.atomic
@@ -270,6 +330,9 @@ def journey_map_archive(*, journey_map: JourneyMap) -> JourneyMap:
     _design_changed(journey_map.workspace_id, journey_map)
     journey_map.status = JourneyMap.Status.ARCHIVED
     journey_map.archived_at = timezone.now()
+    JourneyMapVersion.objects.filter(journey_map=journey_map, live_until__isnull=True).update(
+        live_until=journey_map.archived_at, updated_at=journey_map.archived_at
+    )
     return validated_save(journey_map)
 
 
@@ -314,6 +377,7 @@ def journey_map_duplicate(
                 workspace=workspace,
                 journey_map=copy,
                 position=stage.position,
+                lineage=stage.lineage or stage.pk,
                 **{name: getattr(stage, name) for name in STAGE_FIELDS},
             )
             for stage in stages
@@ -341,6 +405,22 @@ def journey_map_duplicate(
         for placement in StageMilestone.objects.filter(stage__in=stages)
     )
     return copy
+
+
+@transaction.atomic
+def journey_map_draft_from_published(
+    *, journey_map: JourneyMap, created_by: AbstractBaseUser | None = None
+) -> JourneyMap:
+    """A draft copy of a published map, for the persona's next version: edit the draft,
+    then publish it (the published map is archived and the draft becomes version N + 1)."""
+    journey_map = _locked(journey_map)
+    if journey_map.status != JourneyMap.Status.PUBLISHED:
+        raise field_error(
+            "id", "Only a published journey map has a next version to draft.", Code.NOT_PUBLISHED
+        )
+    return journey_map_duplicate(
+        journey_map=journey_map, created_by=created_by, name=journey_map.name
+    )
 
 
 # Stages ------------------------------------------------------------------------------

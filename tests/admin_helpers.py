@@ -2,6 +2,7 @@
 
 from django.contrib.messages import get_messages
 from django.test import Client
+from django.urls import reverse
 
 from tests.factories import MembershipFactory, UserFactory
 from workspaces.models import Role
@@ -19,3 +20,8 @@ def staff_client(workspace, role: Role, username: str) -> Client:
 
 def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def url(model, view: str = "changelist", *args) -> str:
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)

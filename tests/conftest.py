@@ -113,7 +113,8 @@ def anonymous(db):
 def one_row_of_every_node_type(workspace) -> dict:
     """One row of every GraphQL node type in the workspace, keyed by type name."""
     from accounts.models import AccountStage
-    from journeys.models import StageMilestone, StageTouchpoint
+    from journeys.models import JourneyMapVersion, StageMilestone, StageTouchpoint
+    from journeys.versions import snapshot_of
     from tests.factories import (
         AccountFactory,
         ContactFactory,
@@ -166,6 +167,14 @@ def one_row_of_every_node_type(workspace) -> dict:
         "MilestoneAchievement": MilestoneAchievementFactory(account=account, milestone=milestone),
     }
     rows |= _analytics_rows(workspace, touchpoint)
+    rows["JourneyMapVersion"] = JourneyMapVersion.objects.create(
+        workspace=workspace,
+        persona=stage.journey_map.persona,
+        journey_map=stage.journey_map,
+        number=1,
+        published_at=stage.created_at,
+        snapshot=snapshot_of(stage.journey_map),
+    )
     missing = NODE_TYPES - set(rows)
     assert not missing, f"add a row of {missing} to one_row_of_every_node_type"
     return {name: row for name, row in rows.items() if name in NODE_TYPES}

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from journeys.models import JourneyMap, Persona, Stage, StageMilestone, StageTouchpoint
-from tests.admin_helpers import messages_of, staff_client
+from tests.admin_helpers import messages_of, staff_client, url
 from tests.factories import (
     JourneyMapFactory,
     MembershipFactory,
@@ -26,11 +26,6 @@ from tests.graphql_helpers import gid
 from workspaces.models import AuditEvent, Role
 
 SCOPED_APPS = {"workspaces", "journeys"}
-
-
-def url(model, view: str = "changelist", *args) -> str:
-    opts = model._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
 
 
 def inline_errors(response) -> str:
@@ -98,7 +93,8 @@ REGISTERED = sorted(
 # Admins with rules of their own, tested in their own suites: API tokens
 # (tests/test_token_admin.py) and the read-only audit log, for workspace admins only
 # (tests/test_audit.py).
-OWN_SUITES = {"workspaces.ApiToken", "workspaces.AuditEvent"}
+# Map versions are read-only snapshots (tests/test_map_versions.py).
+OWN_SUITES = {"workspaces.ApiToken", "workspaces.AuditEvent", "journeys.JourneyMapVersion"}
 EDITABLE = [model for model in REGISTERED if model._meta.label not in OWN_SUITES]
 
 
@@ -113,6 +109,7 @@ def test_every_domain_model_is_registered():
         "journeys.Milestone",
         "journeys.JourneyMap",
         "journeys.Stage",
+        "journeys.JourneyMapVersion",
     }
 
 
@@ -390,19 +387,17 @@ def test_duplicate_key_on_change_is_a_form_error(admin_client, workspace):
     ]
 
 
-def test_second_published_map_for_a_persona_is_a_form_error(admin_client, workspace):
-    persona = PersonaFactory(workspace=workspace)
-    make_map(workspace, persona=persona, status=JourneyMap.Status.PUBLISHED)
-    other = make_map(workspace, status=JourneyMap.Status.PUBLISHED)
-    data = form_data(admin_client.get(url(JourneyMap, "change", other.pk)))
-    data["persona"] = str(persona.pk)
+def test_published_map_change_page_is_read_only(admin_client, workspace):
+    published = make_map(workspace, status=JourneyMap.Status.PUBLISHED)
+    page = admin_client.get(url(JourneyMap, "change", published.pk))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
 
-    response = admin_client.post(url(JourneyMap, "change", other.pk), data)
-
-    assert response.status_code == 200
-    assert response.context["adminform"].form.non_field_errors() == [
-        "This persona already has a published journey map."
-    ]
+    data = form_data(admin_client.get(url(JourneyMap, "change", make_map(workspace).pk)))
+    data["name"] = "Changed in place"
+    assert admin_client.post(url(JourneyMap, "change", published.pk), data).status_code == 403
+    published.refresh_from_db()
+    assert published.name != "Changed in place"
 
 
 # Tenancy ------------------------------------------------------------------------------

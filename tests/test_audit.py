@@ -97,6 +97,11 @@ JOURNEY_MUTATIONS = {
     ),
     "journeyMapDelete": ("Deleted", lambda ws: gid(JourneyMapFactory(workspace=ws)), ID_ARG),
     "journeyMapPublish": ("JourneyMap", lambda ws: gid(_map_with_stages(ws)), ID_ARG),
+    "journeyMapDraftFromPublished": (
+        "JourneyMap",
+        lambda ws: gid(journey_services.journey_map_publish(journey_map=_map_with_stages(ws))),
+        ID_ARG,
+    ),
     "journeyMapArchive": ("JourneyMap", lambda ws: gid(JourneyMapFactory(workspace=ws)), ID_ARG),
     "journeyMapDuplicate": (
         "JourneyMap",

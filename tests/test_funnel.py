@@ -132,7 +132,12 @@ def by_position(rows):
 
 def test_stages_hand_computed(world):
     result = world.run()
-    assert result["journey_map"] == {"id": str(world.map.pk), "name": "P map", "persona": "p"}
+    assert result["journey_map"] == {
+        "id": str(world.map.pk),
+        "name": "P map",
+        "persona": "p",
+        "version": 1,
+    }
     assert result["stall_days"] == 90
     assert result["as_of"] == CUTOFF.isoformat()
     stages = by_position(result["stages"])
@@ -268,6 +273,7 @@ def test_parameters(workspace):
         "stall_days": 90,
         "as_of": None,
         "by_persona": False,
+        "map_version": None,
     }
     draft = Persona.objects.create(workspace=workspace, key="draft", name="Draft")
     JourneyMap.objects.create(workspace=workspace, persona=draft, name="Draft map")

@@ -249,6 +249,7 @@ def test_result_follows_the_contract(world):
         "id": gid(world.map),
         "name": world.map.name,
         "persona": "buyer",
+        "version": 1,
     }
     assert result["period"] == {"from": None, "to": CUTOFF.isoformat()}
 
@@ -287,6 +288,7 @@ def test_parse_fills_in_defaults(world):
         "period_from": None,
         "period_to": None,
         "stall_days": 90,
+        "map_version": None,
     }
 
 

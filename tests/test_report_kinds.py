@@ -75,6 +75,22 @@ KINDS = {
             == [("demo", 1)]
         ),
     ),
+    ReportKind.MAP_VERSIONS: (
+        "mapVersionsReportRequest",
+        lambda fixtures: {"mapPersona": "buyer"},
+        "mapVersions { versions { number accounts { entered active } "
+        "offMap { interactions offMapInteractions } } }",
+        lambda result: (
+            result["mapVersions"]["versions"]
+            == [
+                {
+                    "number": 1,
+                    "accounts": {"entered": 2, "active": 2},
+                    "offMap": {"interactions": 3, "offMapInteractions": 1},
+                }
+            ]
+        ),
+    ),
     ReportKind.RETENTION: (
         "retentionReportRequest",
         lambda fixtures: {"period": "MONTH", "periods": 12},

@@ -577,13 +577,19 @@ def test_map_design_changes_reprocess_the_workspace(
     achieve(account, journey.exits[0], days(2))
     recompute_stages(workspace=workspace)
     assert current(account) == [(journey.map, journey.stages[1], T0 + days(2))]
+    draft = journey_services.journey_map_draft_from_published(journey_map=journey.map)
+    first = draft.stages.order_by("position").first()
     with django_capture_on_commit_callbacks(execute=True):
-        journey_services.stage_milestones_set(stage=journey.stages[0], milestones=[])
-    # Without an exit milestone reached, the account is back in the first stage.
-    assert current(account) == [(journey.map, journey.stages[0], T0)]
+        journey_services.stage_milestones_set(stage=first, milestones=[])
+    # Editing a draft moves nobody.
+    assert current(account) == [(journey.map, journey.stages[1], T0 + days(2))]
+    with django_capture_on_commit_callbacks(execute=True):
+        journey_services.journey_map_publish(journey_map=draft)
+    # Without an exit milestone of the new version reached, the account is in its first stage.
+    assert current(account) == [(draft, first, T0)]
 
     with django_capture_on_commit_callbacks(execute=True):
-        journey_services.journey_map_archive(journey_map=journey.map)
+        journey_services.journey_map_archive(journey_map=draft)
     assert current(account) == []
 
 

@@ -8,6 +8,7 @@ paths with their counts. Python only rolls those rows up per dimension, solves t
 Markov chain and sums Shapley values over distinct state sets.
 """
 
+from analytics import stage_at_time
 from analytics.attribution import journeys, markov, shapley
 from analytics.attribution.dimensions import (
     NO_TOUCH,
@@ -42,9 +43,12 @@ def attribute(scope: Scope, models, dimensions, progress=lambda percent: None) -
     totals = journeys.totals(scope)
     progress(10)
     # Always run: besides the rule-based credits it gives the touches per row.
-    base = journeys.rule_rows(scope, rule_models)
+    versions = None
+    if "stage" in dimensions:
+        versions = stage_at_time.timelines(scope.workspace_id, pin=scope.stage_version)
+    base = journeys.rule_rows(scope, rule_models, versions)
     progress(45 if data_driven else 80)
-    catalog = load_catalog(scope, base)
+    catalog = load_catalog(scope, base, versions or {})
     spend = load_spend(scope)
 
     results: dict[str, dict] = {}

@@ -1,13 +1,14 @@
 """Credit rows per dimension: keys, labels, touches, spend, cost per conversion, ROI.
 
 The engine's SQL returns credit sums per (touchpoint, campaign, persona). Every
-dimension is a function of those three (channel of the touchpoint, stage of the
-touchpoint in the persona's published map), so rolling them up here handles a few
-hundred aggregated rows, never events.
+dimension is a function of those three and the persona's map version in force at the
+touch (channel of the touchpoint, stage of the touchpoint in that version), so rolling
+them up here handles a few hundred aggregated rows, never events.
 
-Keys: touchpoint and persona keys, channel values, campaign names, stage ids (as
-text). Key "" collects touches without one (no campaign, no persona, touchpoint not on
-the persona's map); key "(no touch)" the conversions whose journey has no touch.
+Keys: touchpoint and persona keys, channel values, campaign names, stage keys (a
+stage's identity across map versions: the id of the stage first published, as text).
+Key "" collects touches without one (no campaign, no persona, touchpoint not on the
+persona's map); key "(no touch)" the conversions whose journey has no touch.
 """
 
 from collections import defaultdict
@@ -20,7 +21,7 @@ from django.db.models import Sum
 from analytics.attribution.journeys import CreditRow, Totals
 from analytics.attribution.scope import Scope
 from analytics.models import Spend
-from journeys.models import Channel, JourneyMap, Persona, StageTouchpoint, Touchpoint
+from journeys.models import Channel, Persona, Touchpoint
 
 NO_TOUCH = "(no touch)"
 NONE_LABELS = {
@@ -43,15 +44,15 @@ class TouchpointInfo:
 class Catalog:
     touchpoints: dict[int, TouchpointInfo]
     personas: dict[int, tuple[str, str]]  # id -> (key, name)
-    # (persona id, touchpoint id) -> (stage key, label)
-    stages: dict[tuple[int, int], tuple[str, str]]
+    # (persona id, version in force, touchpoint id) -> (stage key, label)
+    stages: dict[tuple[int, int | None, int], tuple[str, str]]
 
     @property
     def touchpoint_ids(self) -> dict[str, int]:
         return {info.key: pk for pk, info in self.touchpoints.items()}
 
 
-def load_catalog(scope: Scope, rows: Iterable[CreditRow]) -> Catalog:
+def load_catalog(scope: Scope, rows: Iterable[CreditRow], timelines: dict) -> Catalog:
     rows = list(rows)
     persona_ids = {row.persona_id for row in rows if row.persona_id is not None}
     touchpoints = {
@@ -66,28 +67,20 @@ def load_catalog(scope: Scope, rows: Iterable[CreditRow]) -> Catalog:
             workspace_id=scope.workspace_id, id__in=persona_ids
         ).values_list("id", "key", "name")
     }
-    # A touchpoint placed in several stages of the map belongs to the first of them.
-    stages: dict[tuple[int, int], tuple[str, str]] = {}
-    placements = (
-        StageTouchpoint.objects.filter(
-            workspace_id=scope.workspace_id,
-            stage__journey_map__status=JourneyMap.Status.PUBLISHED,
-            stage__journey_map__persona_id__in=persona_ids,
-        )
-        .order_by("stage__position", "position", "id")
-        .values_list(
-            "stage__journey_map__persona_id",
-            "touchpoint_id",
-            "stage_id",
-            "stage__position",
-            "stage__name",
-            "stage__journey_map__name",
-        )
-    )
-    for persona_id, touchpoint_id, stage_id, position, name, map_name in placements:
-        stages.setdefault(
-            (persona_id, touchpoint_id), (str(stage_id), f"{map_name}: {position}. {name}")
-        )
+    # A touch's stage is that of its touchpoint in the persona's map version in force
+    # at the touch (analytics/stage_at_time.py); a touchpoint placed in several stages
+    # of a version belongs to the first of them. Stages keep their key across versions
+    # and are labelled as in the report's reference version (else their latest one).
+    stages: dict[tuple[int, int | None, int], tuple[str, str]] = {}
+    for persona_id, timeline in timelines.items():
+        labels: dict[str, str] = {}
+        reference = timeline.reference
+        for plan in [*timeline.versions, *([reference] if reference else [])]:
+            for stage in plan.stages:
+                labels[stage.key] = f"{plan.map_name}: {stage.position}. {stage.name}"
+        for plan in timeline.versions:
+            for touchpoint_id, stage_key in plan.first_stage_of.items():
+                stages[(persona_id, plan.number, touchpoint_id)] = (stage_key, labels[stage_key])
     return Catalog(touchpoints, personas, stages)
 
 
@@ -106,7 +99,7 @@ def dimension_key(dimension: str, row: CreditRow, catalog: Catalog) -> tuple[str
         persona = catalog.personas.get(row.persona_id) if row.persona_id else None
         return persona if persona else ("", NONE_LABELS[dimension])
     if dimension == "stage":
-        stage = catalog.stages.get((row.persona_id, row.touchpoint_id))
+        stage = catalog.stages.get((row.persona_id, row.version, row.touchpoint_id))
         return stage if stage else ("", NONE_LABELS[dimension])
     raise ValueError(f"unknown dimension {dimension}")
 

@@ -34,6 +34,7 @@ from analytics.attribution.rule_models import ANCHOR_MODELS, weight_sql
 from analytics.attribution.scope import Scope
 from analytics.attribution.sql import Fragment, with_ctes
 from journeys.models import Touchpoint
+from journeys.versions import version_sql
 
 # Stands in for "no previous conversion": before any stored time.
 _DAWN = datetime(1, 1, 2, tzinfo=UTC)
@@ -191,12 +192,16 @@ class CreditRow:
     persona_id: int | None
     touches: int
     credits: dict[str, tuple[float, float]]  # model -> (conversions, value)
+    # The persona's map version in force at the touches (analytics/stage_at_time.py).
+    version: int | None = None
 
 
-def rule_rows(scope: Scope, models: tuple[str, ...]) -> list[CreditRow]:
-    """Every rule-based model's credit, summed per (touchpoint, campaign, persona) in one
-    query: positions and journey lengths by window functions over each journey, the
-    weights as closed-form expressions, then GROUP BY."""
+def rule_rows(
+    scope: Scope, models: tuple[str, ...], timelines: dict | None = None
+) -> list[CreditRow]:
+    """Every rule-based model's credit, summed per (touchpoint, campaign, persona, map
+    version in force at the touch) in one query: positions and journey lengths by window
+    functions over each journey, the weights as closed-form expressions, then GROUP BY."""
     anchors = any(model in ANCHOR_MODELS for model in models)
     decays = "time_decay" in models
     lead = anchors and scope.lead_milestone_id is not None
@@ -239,22 +244,26 @@ def rule_rows(scope: Scope, models: tuple[str, ...]) -> list[CreditRow]:
         f", SUM({weight}), SUM({weight} * fvalue)"
         for weight in (weight_sql(model, scope) for model in models)
     )
+    version, version_params = version_sql((timelines or {}).values(), "occurred_at", "persona_id")
     query = with_ctes(
         [*_journey_ctes(scope, lead or opportunity), ("ranked", ranked), ("weighted", weighted)],
         Fragment(
-            f"SELECT touchpoint_id, campaign, persona_id, COUNT(*){sums} FROM weighted "
-            "GROUP BY touchpoint_id, campaign, persona_id"
+            f"SELECT touchpoint_id, campaign, persona_id, {version} AS version, "
+            f"COUNT(*){sums} FROM weighted GROUP BY 1, 2, 3, 4",
+            version_params,
         ),
     )
     rows = []
-    for touchpoint_id, campaign, persona_id, touches, *numbers in sql.fetch(
+    for touchpoint_id, campaign, persona_id, version, touches, *numbers in sql.fetch(
         query.sql, query.params
     ):
         credits = {
             model: (float(numbers[2 * i] or 0), float(numbers[2 * i + 1] or 0))
             for i, model in enumerate(models)
         }
-        rows.append(CreditRow(touchpoint_id, campaign or "", persona_id, int(touches), credits))
+        rows.append(
+            CreditRow(touchpoint_id, campaign or "", persona_id, int(touches), credits, version)
+        )
     return rows
 
 

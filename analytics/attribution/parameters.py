@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from analytics.registry import moment_parameter
+from analytics.stage_at_time import stage_version
 from journeys.models import Milestone, Persona
 from workspaces.models import Workspace
 
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "opportunity_milestone": None,
     "markov_order": 1,
     "markov_state": "channel",
+    "stage_version": None,  # None: each touch's stage under the map version in force then
 }
 
 
@@ -140,6 +142,7 @@ def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any
         and not Persona.objects.filter(workspace=workspace, key=p["persona"]).exists()
     ):
         errors.add("persona", f"Unknown persona key {p['persona']!r}.", "not_found")
+    out["stage_version"] = stage_version(errors.add, "stageVersion", p["stage_version"])
     out["position_first"], out["position_last"] = _position_shares(errors, p)
     if (
         out["conversions_from"]

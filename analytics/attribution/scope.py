@@ -27,6 +27,7 @@ class Scope:
     position_last: float = 0.4
     markov_order: int = 1
     markov_state: str = "channel"
+    stage_version: int | None = None
     notes: list[str] = field(default_factory=list, compare=False)
 
 
@@ -81,6 +82,7 @@ def scope_from(workspace, parameters: dict[str, Any], cutoff: datetime) -> Scope
         position_last=_share(parameters.get("position_last"), 0.4),
         markov_order=int(parameters.get("markov_order") or 1),
         markov_state=parameters.get("markov_state") or "channel",
+        stage_version=parameters.get("stage_version"),
         notes=notes,
     )
 

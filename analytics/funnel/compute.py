@@ -17,10 +17,12 @@ from math import floor
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Interaction, MilestoneAchievement
+from analytics import stage_at_time
 from analytics.attribution import sql
 from analytics.funnel.parameters import published_map
 from analytics.registry import RunContext
-from journeys.models import Milestone, Persona, Stage, StageMilestone
+from journeys.models import Milestone, Persona
+from journeys.versions import MapTimeline
 
 SECONDS_PER_DAY = 86400.0
 COUNTS = ("entered", "advanced", "skipped", "stalled", "churned")
@@ -38,25 +40,50 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[low] + (position - low) * (ordered[high] - ordered[low])
 
 
-def _spans(journey_map_id: int, workspace_id: int, cutoff, as_of, quiet_since) -> sql.Fragment:
+def spans_fragment(
+    timeline: MapTimeline,
+    workspace_id: int,
+    cutoff,
+    as_of,
+    quiet_since,
+    entered_between: tuple[datetime, datetime] | None = None,
+) -> sql.Fragment:
     """CTEs ending in `spans`: one row per (entered account, stage) with persona_id,
     position, stage_index (1-based), entered_at, advanced_at, last_at (last activity),
-    conversions, value, skipped (0/1), stalled (0/1) and churned (0/1)."""
+    conversions, value, skipped (0/1), stalled (0/1) and churned (0/1).
+
+    The stages are those of the timeline's reference version; an achievement marks the
+    exit of the stage it exits under the map version in force when it happened
+    (analytics/stage_at_time.py). `entered_between` keeps the spans entered in
+    [from, to)."""
     achievement = sql.table(MilestoneAchievement)
     interaction = sql.table(Interaction)
     events = "workspace_id = %s AND received_at <= %s AND occurred_at <= %s"
     event_params = [workspace_id, sql.timestamp(cutoff), sql.timestamp(as_of)]
     window = "PARTITION BY account_id ORDER BY position"
+    positions = " UNION ALL ".join(
+        f"SELECT {int(stage.position)} AS position" for stage in timeline.reference.stages
+    )
+    exit_position, exit_params = stage_at_time.exit_position_sql(
+        timeline, "a.occurred_at", "a.milestone_id"
+    )
+    exit_ids = stage_at_time.exit_milestone_ids(timeline)
+    exit_filter = (
+        f"a.milestone_id IN ({', '.join(str(int(m)) for m in exit_ids)})" if exit_ids else "1 = 0"
+    )
+    entered_filter, entered_params = "", []
+    if entered_between is not None:
+        entered_filter = " WHERE entered_at >= %s AND entered_at < %s"
+        entered_params = [sql.timestamp(moment) for moment in entered_between]
     return sql.Fragment(
-        "WITH map_stages AS ("
-        f"SELECT position FROM {sql.table(Stage)} WHERE journey_map_id = %s), "
+        f"WITH map_stages AS ({positions}), "
         # The first time each account reached an exit milestone of each stage.
         "exits AS ("
-        f"SELECT a.account_id, s.position, MIN(a.occurred_at) AS at FROM {achievement} a "
-        f"JOIN {sql.table(StageMilestone)} sm ON sm.milestone_id = a.milestone_id "
-        f"JOIN {sql.table(Stage)} s ON s.id = sm.stage_id "
-        "WHERE sm.journey_map_id = %s AND a.workspace_id = %s AND a.received_at <= %s "
-        "AND a.occurred_at <= %s GROUP BY a.account_id, s.position), "
+        "SELECT account_id, position, MIN(at) AS at FROM ("
+        f"SELECT a.account_id, {exit_position} AS position, a.occurred_at AS at "
+        f"FROM {achievement} a WHERE {exit_filter} AND a.workspace_id = %s "
+        "AND a.received_at <= %s AND a.occurred_at <= %s) x "
+        "WHERE position IS NOT NULL GROUP BY account_id, position), "
         "touches AS ("
         "SELECT account_id, MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at "
         f"FROM {interaction} WHERE {events} GROUP BY account_id), "
@@ -103,7 +130,7 @@ def _spans(journey_map_id: int, workspace_id: int, cutoff, as_of, quiet_since) -
         "OVER (PARTITION BY account_id) AS open_position, "
         "MAX(position) OVER (PARTITION BY account_id) AS last_position "
         "FROM entered e WHERE entered_at IS NOT NULL), "
-        "spans AS ("
+        "all_spans AS ("
         "SELECT account_id, persona_id, position, stage_index, entered_at, advanced_at, "
         "last_at, conversions, value, "
         "CASE WHEN stage_index > 1 AND advanced_at = entered_at THEN 1 ELSE 0 END "
@@ -111,10 +138,10 @@ def _spans(journey_map_id: int, workspace_id: int, cutoff, as_of, quiet_since) -
         "CASE WHEN advanced_at IS NULL AND last_at <= %s THEN 1 ELSE 0 END AS stalled, "
         "CASE WHEN position = COALESCE(open_position, last_position) "
         "AND conversions > 0 AND last_at <= %s THEN 1 ELSE 0 END AS churned "
-        "FROM placed) ",
+        "FROM placed), "
+        f"spans AS (SELECT * FROM all_spans{entered_filter}) ",
         [
-            journey_map_id,
-            journey_map_id,
+            *exit_params,
             workspace_id,
             sql.timestamp(cutoff),
             sql.timestamp(as_of),
@@ -123,6 +150,7 @@ def _spans(journey_map_id: int, workspace_id: int, cutoff, as_of, quiet_since) -
             workspace_id,
             sql.timestamp(quiet_since),
             sql.timestamp(quiet_since),
+            *entered_params,
         ],
     )
 
@@ -135,16 +163,63 @@ def _as_of(parameters: dict, cutoff: datetime) -> datetime:
 def compute_funnel(context: RunContext) -> dict:
     parameters = context.parameters
     workspace = context.workspace
-    journey_map = published_map(workspace, parameters["map_persona"])
-    if journey_map is None:
-        raise ValueError(
-            f"Persona {parameters['map_persona']!r} no longer has a published journey map."
-        )
+    persona = Persona.objects.filter(workspace=workspace, key=parameters["map_persona"]).first()
+    pin = parameters.get("map_version")
+    timeline = None
+    if persona is not None and (pin is not None or published_map(workspace, persona.key)):
+        timeline = stage_at_time.timelines(workspace, [persona.pk], pin=pin).get(persona.pk)
+    if timeline is None or timeline.reference is None:
+        what = "a published journey map" if pin is None else f"map version {pin}"
+        raise ValueError(f"Persona {parameters['map_persona']!r} no longer has {what}.")
     as_of = _as_of(parameters, context.cutoff)
     stall_days = int(parameters["stall_days"])
+    overall, personas = measure_funnel(
+        timeline,
+        workspace.pk,
+        context.cutoff,
+        as_of,
+        stall_days,
+        by_persona=parameters["by_persona"],
+        progress=context.progress,
+    )
+    first = overall[0] if overall else None
+    reference = timeline.reference
+    return {
+        "journey_map": {
+            "id": str(reference.map_id),
+            "name": reference.map_name,
+            "persona": parameters["map_persona"],
+            "version": reference.number,
+        },
+        "as_of": as_of.isoformat(),
+        "stall_days": stall_days,
+        "totals": {
+            "accounts": first["entered"] if first else 0,
+            "churned": sum(row["churned"] for row in overall),
+            "value_lost": round(sum(row["value_lost"] for row in overall), 2),
+        },
+        "stages": overall,
+        "personas": personas,
+    }
+
+
+def measure_funnel(
+    timeline: MapTimeline,
+    workspace_id: int,
+    cutoff: datetime,
+    as_of: datetime,
+    stall_days: int,
+    *,
+    by_persona: bool = False,
+    entered_between: tuple[datetime, datetime] | None = None,
+    only_persona: int | None = None,
+    progress=lambda percent: None,
+) -> tuple[list[dict], list[dict]]:
+    """The funnel rows of the timeline's reference version (overall, or of the accounts
+    of `only_persona`; and per persona when asked)."""
     quiet_since = as_of - timedelta(days=stall_days)
-    stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position"))
-    spans = _spans(journey_map.pk, workspace.pk, context.cutoff, as_of, quiet_since)
+    stages = timeline.reference.stages
+    spans = spans_fragment(timeline, workspace_id, cutoff, as_of, quiet_since, entered_between)
 
     counts = sql.fetch(
         (
@@ -154,7 +229,7 @@ def compute_funnel(context: RunContext) -> dict:
         ).sql,
         spans.params,
     )
-    context.progress(50)
+    progress(50)
     durations = sql.fetch(
         (
             spans + "SELECT persona_id, position, "
@@ -163,7 +238,7 @@ def compute_funnel(context: RunContext) -> dict:
         ).sql,
         spans.params,
     )
-    context.progress(90)
+    progress(90)
 
     # (persona_id, position) -> counts and value; (persona_id, position) -> seconds.
     by_group: dict[tuple, dict] = {}
@@ -189,7 +264,7 @@ def compute_funnel(context: RunContext) -> dict:
             median, p90 = percentile(days, 0.5), percentile(days, 0.9)
             rows.append(
                 {
-                    "stage_id": str(stage.pk),
+                    "stage_id": str(stage.id),
                     "position": stage.position,
                     "name": stage.name,
                     "entered": total["entered"],
@@ -210,27 +285,11 @@ def compute_funnel(context: RunContext) -> dict:
         return rows
 
     all_ids = {pid for pid, _ in by_group}
-    overall = stage_rows(all_ids)
+    overall = stage_rows(all_ids if only_persona is None else [only_persona])
     personas = []
-    if parameters["by_persona"]:
+    if by_persona:
         names = {p.pk: (p.key, p.name) for p in Persona.objects.filter(pk__in=all_ids - {None})}
         for pid in sorted(all_ids, key=lambda pid: names.get(pid, ("",))[0]):
             key, label = names.get(pid, ("", "(no persona)"))
             personas.append({"persona": key, "label": label, "stages": stage_rows([pid])})
-    first = overall[0] if overall else None
-    return {
-        "journey_map": {
-            "id": str(journey_map.pk),
-            "name": journey_map.name,
-            "persona": parameters["map_persona"],
-        },
-        "as_of": as_of.isoformat(),
-        "stall_days": stall_days,
-        "totals": {
-            "accounts": first["entered"] if first else 0,
-            "churned": sum(row["churned"] for row in overall),
-            "value_lost": round(sum(row["value_lost"] for row in overall), 2),
-        },
-        "stages": overall,
-        "personas": personas,
-    }
+    return overall, personas

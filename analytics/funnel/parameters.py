@@ -3,7 +3,9 @@
 The journey map is named by the key of the persona whose *published* map it is (a
 persona has at most one): keys are what report parameters use everywhere (see
 analytics/graphql/inputs.py), and a saved definition keeps following the persona's map
-when a new version of it is published.
+when a new version of it is published. `map_version` pins one version of that map:
+its stages are laid out and every achievement is read under it (default: the latest
+version's stages, each achievement under the version in force when it happened).
 """
 
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from analytics.registry import moment_parameter
+from analytics.stage_at_time import stage_version, timelines
 from journeys.models import JourneyMap, Persona
 from workspaces.models import Workspace
 
@@ -19,12 +22,14 @@ DEFAULTS: dict[str, Any] = {
     "stall_days": 90,
     "as_of": None,  # None: the report's data cut-off
     "by_persona": False,
+    "map_version": None,  # None: each achievement under the version in force then
 }
 CAMEL = {
     "map_persona": "mapPersona",
     "stall_days": "stallDays",
     "as_of": "asOf",
     "by_persona": "byPersona",
+    "map_version": "mapVersion",
 }
 
 
@@ -38,6 +43,18 @@ def published_map(workspace: Workspace, persona_key: str) -> JourneyMap | None:
         .select_related("persona")
         .first()
     )
+
+
+def pinned_version(add, workspace: Workspace, persona_key, value: Any) -> int | None:
+    """A `mapVersion` parameter: a version number the persona's map has, or None."""
+    version = stage_version(add, "mapVersion", value)
+    if version is None or not isinstance(persona_key, str):
+        return None
+    persona = Persona.objects.filter(workspace=workspace, key=persona_key).first()
+    timeline = timelines(workspace, [persona.pk]).get(persona.pk) if persona else None
+    if persona is not None and (timeline is None or timeline.version(version) is None):
+        add("mapVersion", f"Persona {persona_key!r} has no map version {version}.", "not_found")
+    return version
 
 
 def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any]:
@@ -56,8 +73,9 @@ def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any
         add("mapPersona", "Give the key of the persona whose published map to use.", "required")
     elif not Persona.objects.filter(workspace=workspace, key=key).exists():
         add("mapPersona", f"Unknown persona key {key!r}.", "not_found")
-    elif published_map(workspace, key) is None:
+    elif p["map_version"] is None and published_map(workspace, key) is None:
         add("mapPersona", f"Persona {key!r} has no published journey map.", "not_published")
+    version = pinned_version(add, workspace, key, p["map_version"])
 
     stall = p["stall_days"]
     if isinstance(stall, bool) or not isinstance(stall, int) or not 1 <= stall <= 3650:
@@ -75,4 +93,5 @@ def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any
         "stall_days": stall,
         "as_of": as_of,
         "by_persona": p["by_persona"],
+        "map_version": version,
     }

@@ -47,6 +47,12 @@ class FunnelReportInput(ReportParametersInput):
         default=UNSET,
         description="Also give the stages per persona of the accounts. Default: false.",
     )
+    map_version: int | None = strawberry.field(
+        default=UNSET,
+        description="Pin this version number of the persona's map: its stages, and every "
+        "achievement read under it. Default: the latest version's stages, each achievement "
+        "read under the version in force when it happened.",
+    )
 
 
 @strawberry.type(description="One stage of a funnel: who entered, advanced, stalled, churned.")
@@ -117,6 +123,9 @@ class FunnelJourneyMap:
     id: str = strawberry.field(description="The map's database id.")
     name: str
     persona: str = strawberry.field(description="Key of the persona it is published for.")
+    version: int | None = strawberry.field(
+        description="The map version whose stages the funnel lays out."
+    )
 
 
 @strawberry.type(description="The funnel's totals.")
@@ -153,6 +162,7 @@ class FunnelResult:
                 id=str(journey_map.get("id") or ""),
                 name=str(journey_map.get("name") or ""),
                 persona=str(journey_map.get("persona") or ""),
+                version=journey_map.get("version"),
             ),
             as_of=parse_datetime(result["as_of"]),
             stall_days=int(result.get("stall_days") or 0),

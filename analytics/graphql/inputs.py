@@ -86,6 +86,11 @@ class AttributionReportInput(ReportParametersInput):
     markov_state: MarkovState | None = strawberry.field(
         default=UNSET, description="What a state of the Markov chain is. Default: CHANNEL."
     )
+    stage_version: int | None = strawberry.field(
+        default=UNSET,
+        description="Read every touch's STAGE under this version number of its persona's "
+        "map. Default: under the version in force when the touch happened.",
+    )
 
 
 @strawberry.input

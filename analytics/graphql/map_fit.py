@@ -41,6 +41,12 @@ class MapFitReportInput(ReportParametersInput):
         description="Days without activity or advancing after which an account in a stage "
         "counts as stalled (1 to 3650). Default: 90.",
     )
+    map_version: int | None = strawberry.field(
+        default=UNSET,
+        description="Pin this version number of the persona's map: its stages and "
+        "placements, every event read under it. Default: the given map's stages, each "
+        "event read under the version in force when it happened.",
+    )
 
 
 @strawberry.type(name="MapFitStage", description="A stage of the fitted map.")
@@ -133,6 +139,9 @@ class MapFitResult:
     journey_map: relay.GlobalID
     journey_map_name: str
     persona: str = strawberry.field(description="The key of the map's persona.")
+    version: int | None = strawberry.field(
+        description="The map version whose stages the result lays out."
+    )
     period_from: datetime | None
     period_to: datetime = strawberry.field(
         description="The period's end: periodTo or the data cut-off, whichever is earlier."
@@ -163,6 +172,7 @@ class MapFitResult:
             journey_map=relay.GlobalID.from_id(journey_map["id"]),
             journey_map_name=str(journey_map["name"]),
             persona=str(journey_map["persona"]),
+            version=journey_map.get("version"),
             period_from=datetime.fromisoformat(period["from"]) if period.get("from") else None,
             period_to=datetime.fromisoformat(period["to"]),
             stall_days=int(result["stall_days"]),

@@ -41,6 +41,7 @@ from workspaces.graphql.base import WorkspaceNode
 if TYPE_CHECKING:
     from analytics.graphql.funnel import FunnelResult
     from analytics.graphql.map_fit import MapFitResult
+    from analytics.graphql.map_versions import MapVersionsResult
     from analytics.graphql.paths import PathsResult
     from analytics.graphql.retention import RetentionResult
 
@@ -302,6 +303,17 @@ class ReportType(WorkspaceNode):
         from analytics.graphql.map_fit import MapFitResult
 
         return MapFitResult.from_report(root)
+
+    @strawberry_django.field(
+        only=["kind", "status", "result"],
+        description="The result, once a map versions report has succeeded; null otherwise.",
+    )
+    def map_versions(
+        self, root: models.Report
+    ) -> Annotated["MapVersionsResult", strawberry.lazy("analytics.graphql.map_versions")] | None:
+        from analytics.graphql.map_versions import MapVersionsResult
+
+        return MapVersionsResult.from_report(root)
 
     @strawberry_django.field(
         only=["kind", "status", "result"],

@@ -8,24 +8,42 @@ outputs.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Max, Min, OuterRef, Subquery, Value, When
+from django.db.models import Count, IntegerField, Max, Min, OuterRef, Subquery, Value
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Interaction, MilestoneAchievement
+from analytics import stage_at_time
 from analytics.map_fit.parameters import map_pk
 from analytics.registry import RunContext
-from journeys.models import JourneyMap, Stage, StageMilestone, StageTouchpoint, Touchpoint
+from journeys.models import JourneyMap, Touchpoint
+from journeys.versions import MapTimeline, StagePlan, VersionPlan
 
 
 @dataclass(frozen=True)
 class _Plan:
-    journey_map: JourneyMap
-    stages: list[Stage]  # by position
-    exit_position: dict[int, int]  # exit milestone id -> its stage's position
+    journey_map: JourneyMap | None  # None: fitted for another report
+    # The persona's map versions; the reference version gives the stages, and each
+    # event is read under the version in force when it happened (stage at the time).
+    timeline: MapTimeline
+
+    @property
+    def stages(self) -> tuple[StagePlan, ...]:  # by position
+        return self.timeline.reference.stages
+
+    @property
+    def exit_positions(self) -> set[int]:
+        """Positions of the reference stages that some version's exit milestones mark."""
+        index = {stage.key: stage.position for stage in self.stages}
+        return {
+            index[key]
+            for plan in self.timeline.versions
+            for key in plan.exits.values()
+            if key in index
+        }
 
     def index_of_position(self) -> dict[int, int]:
         return {stage.position: index for index, stage in enumerate(self.stages)}
@@ -37,37 +55,33 @@ class _Plan:
             return 0
         return min(self.index_of_position()[position] + 1, len(self.stages) - 1)
 
-    def position_case(self, *, merge_last: bool = False) -> Case:
-        """The position of an exit milestone's stage, in SQL. merge_last: the last
-        stage's exits count as the previous stage's (both put an account in the last
-        stage), so that each stage has exactly one furthest position."""
-        positions = [stage.position for stage in self.stages]
-        substitute = {positions[-1]: positions[-2]} if merge_last else {}
-        return Case(
-            *[
-                When(milestone_id=milestone, then=Value(substitute.get(position, position)))
-                for milestone, position in self.exit_position.items()
-            ],
-            output_field=IntegerField(),
-        )
+    def position_case(self, *, merge_last: bool = False):
+        """The reference position of an exit milestone's stage under the version in
+        force at the achievement, in SQL. merge_last: the last stage's exits count as the
+        previous stage's (both put an account in the last stage), so that each stage has
+        exactly one furthest position."""
+        return stage_at_time.exit_position_expression(self.timeline, merge_last=merge_last)
 
 
 def _plan(context: RunContext) -> _Plan:
     journey_map = JourneyMap.objects.select_related("persona").get(
         workspace=context.workspace, pk=map_pk(context.parameters["journey_map"])
     )
-    stages = list(Stage.objects.filter(journey_map=journey_map).order_by("position"))
-    exits = dict(
-        StageMilestone.objects.filter(journey_map=journey_map, stage__in=stages)
-        .order_by()
-        .values_list("milestone_id", "stage__position")
-    )
-    return _Plan(journey_map, stages, exits)
+    persona_id = journey_map.persona_id
+    pin = context.parameters.get("map_version")
+    timeline = stage_at_time.timelines(context.workspace, [persona_id], pin=pin).get(persona_id)
+    if timeline is None or timeline.reference is None:
+        raise ValueError("The map no longer has that version.")
+    if pin is None:
+        # Laid out by the version this map was published as (the latest, while published).
+        own = [plan.number for plan in timeline.versions if plan.map_id == journey_map.pk]
+        timeline = replace(timeline, laid_out=own[-1] if own else None)
+    return _Plan(journey_map, timeline)
 
 
-def _stage(stage: Stage, prefix: str = "stage") -> dict[str, Any]:
+def _stage(stage: StagePlan, prefix: str = "stage") -> dict[str, Any]:
     return {
-        f"{prefix}_id": stage.pk,
+        f"{prefix}_id": stage.id,
         f"{prefix}_position": stage.position,
         f"{prefix}_name": stage.name,
     }
@@ -91,18 +105,7 @@ def compute_map_fit(context: RunContext) -> dict[str, Any]:
         end = min(end, parse_datetime(p["period_to"]))
     stall_days = int(p["stall_days"])
 
-    accounts = Account.objects.filter(
-        workspace=context.workspace, persona_id=plan.journey_map.persona_id
-    )
-    # Data received up to the cut-off, that happened before the end of the period.
-    events = {
-        "workspace": context.workspace,
-        "account__in": accounts,
-        "received_at__lte": context.cutoff,
-        "occurred_at__lt": end,
-    }
-    interactions = Interaction.objects.filter(**events)
-    exits = MilestoneAchievement.objects.filter(**events, milestone_id__in=list(plan.exit_position))
+    accounts, events, interactions, exits = _events(plan, context.workspace, context.cutoff, end)
     context.progress(5)
 
     used = _usage(plan, interactions, exits, start)  # (stage index, touchpoint id) -> counts
@@ -120,6 +123,7 @@ def compute_map_fit(context: RunContext) -> dict[str, Any]:
             "id": p["journey_map"],
             "name": plan.journey_map.name,
             "persona": plan.journey_map.persona.key,
+            "version": plan.timeline.reference.number,
         },
         "period": {"from": start.isoformat() if start else None, "to": end.isoformat()},
         "stall_days": stall_days,
@@ -135,84 +139,155 @@ def compute_map_fit(context: RunContext) -> dict[str, Any]:
     }
 
 
+def _events(plan: _Plan, workspace, cutoff: datetime, end: datetime):
+    """The persona's accounts, and the filter, interactions and exit achievements of
+    theirs received up to the cut-off that happened before `end`."""
+    accounts = Account.objects.filter(workspace=workspace, persona_id=plan.timeline.persona_id)
+    events = {
+        "workspace": workspace,
+        "account__in": accounts,
+        "received_at__lte": cutoff,
+        "occurred_at__lt": end,
+    }
+    interactions = Interaction.objects.filter(**events)
+    exits = MilestoneAchievement.objects.filter(
+        **events, milestone_id__in=stage_at_time.exit_milestone_ids(plan.timeline)
+    )
+    return accounts, events, interactions, exits
+
+
+def off_map_volume(
+    workspace, timeline: MapTimeline, cutoff: datetime, start: datetime | None, end: datetime
+) -> tuple[int, int]:
+    """(interactions, off-map interactions) of the persona's accounts in [start, end),
+    fitted against the timeline's reference version as map fit does."""
+    plan = _Plan(None, timeline)
+    _, _, interactions, exits = _events(plan, workspace, cutoff, end)
+    used = _usage(plan, interactions, exits, start)
+    _, _, off_map = _fit(plan, used)
+    return sum(counts[0] for counts in used.values()), off_map
+
+
 def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
-    """{(stage index, touchpoint id): [interactions, accounts]} of the interactions in the
-    period, each at the stage its account was at when it happened (SQL: the furthest exit
+    """{(stage key, touchpoint id, version): [interactions, accounts]} of the interactions
+    in the period, each at the stage its account was at when it happened, in the order
+    of the map version in force then (SQL, one query per version: the furthest exit
     position reached at or before the interaction, per touchpoint)."""
     if not plan.stages:
         return {}
     in_period = interactions if start is None else interactions.filter(occurred_at__gte=start)
-    if plan.exit_position and len(plan.stages) > 1:
-        reached = Subquery(
-            exits.filter(
-                account_id=OuterRef("account_id"), occurred_at__lte=OuterRef("occurred_at")
+    used: dict[tuple[str, int, int], list[int]] = {}
+    for lower, upper, number in plan.timeline.ranges():
+        in_force = replace(plan.timeline, laid_out=number)
+        version = in_force.reference
+        if version is None or not version.stages:
+            continue
+        rows_in_force = in_period
+        if lower is not None:
+            rows_in_force = rows_in_force.filter(occurred_at__gte=lower)
+        if upper is not None:
+            rows_in_force = rows_in_force.filter(occurred_at__lt=upper)
+        if version.exits and len(version.stages) > 1:
+            reached = Subquery(
+                exits.filter(
+                    account_id=OuterRef("account_id"), occurred_at__lte=OuterRef("occurred_at")
+                )
+                .annotate(
+                    reached_position=stage_at_time.exit_position_expression(
+                        in_force, merge_last=True
+                    )
+                )
+                .exclude(reached_position=None)
+                .order_by("-reached_position")
+                .values("reached_position")[:1],
+                output_field=IntegerField(),
             )
-            .annotate(reached_position=plan.position_case(merge_last=True))
-            .order_by("-reached_position")
-            .values("reached_position")[:1],
-            output_field=IntegerField(),
+        else:
+            reached = Value(None, output_field=IntegerField())
+        rows = (
+            rows_in_force.order_by()
+            .annotate(reached=reached)
+            .values("reached", "touchpoint_id")
+            .annotate(interactions=Count("id"), accounts=Count("account_id", distinct=True))
+            .values_list("reached", "touchpoint_id", "interactions", "accounts")
         )
-    else:
-        reached = Value(None, output_field=IntegerField())
-    rows = (
-        in_period.order_by()
-        .annotate(reached=reached)
-        .values("reached", "touchpoint_id")
-        .annotate(interactions=Count("id"), accounts=Count("account_id", distinct=True))
-        .values_list("reached", "touchpoint_id", "interactions", "accounts")
-    )
-    used: dict[tuple[int, int], list[int]] = {}
-    # One furthest position per stage (merge_last), so distinct accounts do not double.
-    for reached_position, touchpoint_id, count, account_count in rows:
-        entry = used.setdefault((plan.stage_after(reached_position), touchpoint_id), [0, 0])
-        entry[0] += count
-        entry[1] += account_count
+        # One furthest position per stage (merge_last), so distinct accounts do not double.
+        for reached_position, touchpoint_id, count, account_count in rows:
+            stage = version.stages[_stage_after(version, reached_position)]
+            entry = used.setdefault((stage.key, touchpoint_id, number), [0, 0])
+            entry[0] += count
+            entry[1] += account_count
     return used
 
 
+def _stage_after(version: VersionPlan, position: int | None) -> int:
+    """The index of the stage an account is at once the furthest exit it reached is that
+    of the version's stage at `position` (None: none reached): the next stage, or the last."""
+    if position is None:
+        return 0
+    index = next(i for i, stage in enumerate(version.stages) if stage.position == position)
+    return min(index + 1, len(version.stages) - 1)
+
+
 def _fit(plan: _Plan, used: dict) -> tuple[list, list, int]:
-    """Off-map rows (used at a stage where the touchpoint is not placed), unused
-    placements (placed at a stage, no interaction there) and the off-map volume."""
-    index = {stage.pk: i for i, stage in enumerate(plan.stages)}
-    placements = (
-        StageTouchpoint.objects.filter(stage__in=plan.stages)
-        .select_related("touchpoint")
-        .order_by("stage__position", "position")
+    """Off-map rows (used at a stage where the version in force did not place the
+    touchpoint), unused placements (placed at a stage of the reference version, no
+    interaction there) and the off-map volume. Rows name the stage as the reference
+    version has it (or, for a stage it no longer has, as the version in force did)."""
+    stage_of: dict[str, StagePlan] = {}
+    for version in (*plan.timeline.versions, plan.timeline.reference):
+        stage_of.update({stage.key: stage for stage in version.stages})
+    off: dict[tuple[str, int], list[int]] = {}
+    for (stage_key, touchpoint, version), (count, accounts) in used.items():
+        in_force = plan.timeline.version(version)
+        if in_force is None or (stage_key, touchpoint) not in in_force.placed:
+            entry = off.setdefault((stage_key, touchpoint), [0, 0])
+            entry[0] += count
+            entry[1] += accounts
+    reference = plan.timeline.reference
+    touchpoints = Touchpoint.objects.in_bulk(
+        {touchpoint for _, touchpoint in off} | {touchpoint for _, touchpoint in reference.placed}
     )
-    placed = {(index[placement.stage_id], placement.touchpoint_id) for placement in placements}
-    off = [key for key in used if key not in placed]
-    touchpoints = Touchpoint.objects.in_bulk({touchpoint for _, touchpoint in off})
     off_map = [
-        _stage(plan.stages[stage])
+        _stage(stage_of[stage_key])
         | _touchpoint(touchpoints[touchpoint])
-        | {"interactions": used[stage, touchpoint][0], "accounts": used[stage, touchpoint][1]}
-        for stage, touchpoint in off
+        | {"interactions": counts[0], "accounts": counts[1]}
+        for (stage_key, touchpoint), counts in off.items()
     ]
     off_map.sort(
         key=lambda row: (row["stage_position"], -row["interactions"], row["touchpoint_key"])
     )
     by_touchpoint: dict[int, int] = defaultdict(int)
-    for (_, touchpoint), counts in used.items():
+    at_stage: set[tuple[str, int]] = set()
+    for (stage_key, touchpoint, _), counts in used.items():
         by_touchpoint[touchpoint] += counts[0]
+        at_stage.add((stage_key, touchpoint))
     unused = [
-        _stage(plan.stages[index[placement.stage_id]])
-        | _touchpoint(placement.touchpoint)
-        | {"interactions_elsewhere": by_touchpoint[placement.touchpoint_id]}
-        for placement in placements
-        if (index[placement.stage_id], placement.touchpoint_id) not in used
+        _stage(stage)
+        | _touchpoint(touchpoints[touchpoint_id])
+        | {"interactions_elsewhere": by_touchpoint[touchpoint_id]}
+        for stage in plan.stages
+        for touchpoint_id in _placed_in(reference, stage.key)
+        if (stage.key, touchpoint_id) not in at_stage and touchpoint_id in touchpoints
     ]
     return off_map, unused, sum(row["interactions"] for row in off_map)
+
+
+def _placed_in(version: VersionPlan, stage_key: str) -> list[int]:
+    """The touchpoints the version places in a stage, in their order there."""
+    return version.placements_of(stage_key)
 
 
 def _accounts(plan: _Plan, interactions, achievements, exits) -> tuple[dict, dict]:
     """Per account: {stage index: first time it reached an exit milestone of that stage},
     and (first activity, last activity) over its interactions and achievements."""
     first_exit: dict[int, dict[int, datetime]] = defaultdict(dict)
-    if plan.exit_position:
+    if plan.exit_positions:
         index = plan.index_of_position()
         rows = (
             exits.order_by()
             .annotate(position=plan.position_case())
+            .exclude(position=None)
             .values("account_id", "position")
             .annotate(first=Min("occurred_at"))
             .values_list("account_id", "position", "first")
@@ -239,7 +314,7 @@ def _out_of_order(plan: _Plan, first_exit: dict, start: datetime | None) -> list
     """(expected, reached) stage pairs: an account first reached an exit of stage j, in the
     period, while it had not yet reached any exit of an earlier stage i that has exit
     milestones (it never did, or only later). Ties are in order."""
-    with_exits = sorted({plan.index_of_position()[p] for p in plan.exit_position.values()})
+    with_exits = sorted({plan.index_of_position()[p] for p in plan.exit_positions})
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     for reached in first_exit.values():
         for j, at in reached.items():

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from strawberry import relay
 
+from analytics.funnel.parameters import pinned_version
 from analytics.registry import moment_parameter
 from journeys.models import JourneyMap
 from workspaces.models import Workspace
@@ -16,12 +17,14 @@ DEFAULTS: dict[str, Any] = {
     "period_from": None,  # None: from the first data
     "period_to": None,  # None: up to the report's data cut-off
     "stall_days": 90,
+    "map_version": None,  # None: each event under the version in force then
 }
 FIELDS = {
     "journey_map": "journeyMap",
     "period_from": "periodFrom",
     "period_to": "periodTo",
     "stall_days": "stallDays",
+    "map_version": "mapVersion",
 }
 
 
@@ -87,6 +90,11 @@ def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any
     if isinstance(stall, bool) or not isinstance(stall, int) or not 1 <= stall <= 3650:
         errors.add("stallDays", "A whole number of days from 1 to 3650.")
     out["stall_days"] = stall
+    journey_map = JourneyMap.objects.filter(
+        workspace=workspace, pk=map_pk(out["journey_map"])
+    ).first()
+    persona_key = journey_map.persona.key if journey_map and journey_map.persona else None
+    out["map_version"] = pinned_version(errors.add, workspace, persona_key, p["map_version"])
     if (
         out["period_from"]
         and out["period_to"]

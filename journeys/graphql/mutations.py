@@ -1,5 +1,7 @@
 """Journey mutations: thin resolvers that load rows in the workspace and call services."""
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from strawberry import relay
@@ -35,6 +37,12 @@ def _persona_ref(info: Info, data: dict) -> dict:
     if data.get("persona") is not None:
         data["persona"] = load(info, data["persona"], PersonaType, field="persona")
     return data
+
+
+def _actor(info: Info):
+    """The signed-in user who makes a change; None for API tokens."""
+    user = info.context.request.user
+    return user if user.is_authenticated else None
 
 
 def _write():
@@ -90,7 +98,7 @@ class JourneysMutation:
     def journey_map_create(self, info: Info, input: inputs.JourneyMapCreateInput) -> JourneyMapType:
         return services.journey_map_create(
             workspace=current_workspace(info),
-            created_by=info.context.request.user,
+            created_by=_actor(info),
             **_persona_ref(info, input_data(input)),
         )
 
@@ -108,7 +116,8 @@ class JourneysMutation:
 
     @strawberry_django.mutation(
         extensions=_write(),
-        description="Publish a map; the persona's previously published map is archived.",
+        description="Publish a map as the next version of its persona's map: a snapshot is "
+        "stored, the previously published map is archived.",
     )
     def journey_map_publish(self, info: Info, id: relay.GlobalID) -> JourneyMapType:
         journey_map = load(info, id, JourneyMapType, field="id")
@@ -129,8 +138,23 @@ class JourneysMutation:
         source = load(info, input.id, JourneyMapType, field="id")
         return services.journey_map_duplicate(
             journey_map=source,
-            created_by=info.context.request.user,
+            created_by=_actor(info),
             **_persona_ref(info, input_data(input)),
+        )
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="A draft copy of a published map for the persona's next version: edit "
+        "the draft, then publish it with journeyMapPublish.",
+    )
+    def journey_map_draft_from_published(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The published map's id.")],
+    ) -> JourneyMapType:
+        return services.journey_map_draft_from_published(
+            journey_map=load(info, id, JourneyMapType, field="id"),
+            created_by=_actor(info),
         )
 
     @strawberry_django.mutation(extensions=_write())

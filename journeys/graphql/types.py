@@ -48,6 +48,9 @@ class PersonaType(WorkspaceNode):
     journey_maps: list["JourneyMapType"] = strawberry_django.field(
         description="The maps designed for this persona."
     )
+    map_versions: list["JourneyMapVersionType"] = strawberry_django.field(
+        description="Every published version of this persona's map, by number."
+    )
 
     @strawberry_django.field(only=["seniority"], description="Seniority, or null when not set.")
     def seniority(self, root: models.Persona) -> Seniority | None:
@@ -153,6 +156,26 @@ class JourneyMapType(WorkspaceNode):
     created_at: auto
     updated_at: auto
     stages: list[StageType] = strawberry_django.field(description="The stages, in order.")
+    versions: list["JourneyMapVersionType"] = strawberry_django.field(
+        description="The versions this map was published as (usually one)."
+    )
+
+
+@strawberry_django.type(models.JourneyMapVersion, name="JourneyMapVersion")
+class JourneyMapVersionType(WorkspaceNode):
+    number: int = strawberry_django.field(description="1, 2, ... per persona, in publish order.")
+    published_at: datetime = strawberry_django.field(description="When it was published.")
+    live_until: datetime | None = strawberry_django.field(
+        description="When the next version replaced it or its map was archived; null: live."
+    )
+    snapshot: JSON = strawberry_django.field(
+        description="The map as published: name, stages with their lanes, touchpoint "
+        "placements and exit milestones (docs/journeys.md)."
+    )
+    persona: PersonaType = strawberry_django.field(description="The persona whose map it is.")
+    journey_map: JourneyMapType | None = strawberry_django.field(
+        description="The map row that was published (null once that map is deleted)."
+    )
 
 
 PersonaConnection = DjangoListConnection[PersonaType]
@@ -160,3 +183,4 @@ TouchpointConnection = DjangoListConnection[TouchpointType]
 MilestoneConnection = DjangoListConnection[MilestoneType]
 JourneyMapConnection = DjangoListConnection[JourneyMapType]
 StageConnection = DjangoListConnection[StageType]
+JourneyMapVersionConnection = DjangoListConnection[JourneyMapVersionType]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0002_more_report_kinds'),
+        ('analytics', '0003_map_versions_report_kind'),
     ]
 
     operations = [
