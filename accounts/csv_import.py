@@ -1,7 +1,9 @@
-"""Importing interactions and milestone achievements from CSV files, in constant memory.
+"""Importing interactions, milestone achievements and feedback responses from CSV files,
+in constant memory.
 
 Rows are read one at a time and handed, in batches of at most `MAX_BATCH`, to the same
-pipeline as the GraphQL API (`interactions_ingest`, `milestones_record`): validation,
+pipeline as the GraphQL API (`interactions_ingest`, `milestones_record`,
+`feedback_record`): validation,
 identity resolution and idempotency by client id are the API's. Rejected rows go to a
 CSV file beside the input, with their line number and the reasons. docs/ingestion.md
 ("CSV import") describes the columns and the command line.
@@ -26,7 +28,13 @@ from django.db import reset_queries
 
 from accounts import ingestion
 from accounts.identity import AccountRef, ContactRef
-from accounts.ingestion import AchievementItem, InteractionItem, ItemError, ItemStatus
+from accounts.ingestion import (
+    AchievementItem,
+    FeedbackItem,
+    InteractionItem,
+    ItemError,
+    ItemStatus,
+)
 from workspaces.audit import audit_record
 from workspaces.models import AuditEvent, Workspace
 
@@ -84,6 +92,23 @@ def _achievement(cells: dict[str, str]) -> AchievementItem:
     )
 
 
+def _feedback(cells: dict[str, str]) -> FeedbackItem:
+    return FeedbackItem(
+        client_id=cells.get("client_id", ""),
+        instrument=cells.get("instrument", ""),
+        occurred_at=cells.get("occurred_at", ""),
+        account=_ref(cells, "account", AccountRef),
+        contact=_ref(cells, "contact", ContactRef),
+        score=cells.get("score") or None,
+        scale=cells.get("scale") or None,
+        comment=cells.get("comment", ""),
+        source=cells.get("source", ""),
+        touchpoint=cells.get("touchpoint") or None,
+        stage=cells.get("stage") or None,
+        properties=cells.get("properties") or None,
+    )
+
+
 @dataclass(frozen=True)
 class ImportKind:
     """One kind of file: its columns, how a row becomes an item, and its pipeline."""
@@ -135,6 +160,28 @@ MILESTONES = ImportKind(
     required=("client_id", "milestone", "occurred_at"),
     make_item=_achievement,
     pipeline="milestones_record",
+)
+
+FEEDBACK = ImportKind(
+    label="feedback responses",
+    operation="feedbackImport",
+    columns=(
+        "client_id",
+        "instrument",
+        "occurred_at",
+        *ACCOUNT_COLUMNS,
+        *CONTACT_COLUMNS,
+        "score",
+        "scale",
+        "comment",
+        "source",
+        "touchpoint",
+        "stage",
+        "properties",
+    ),
+    required=("client_id", "instrument", "occurred_at"),
+    make_item=_feedback,
+    pipeline="feedback_record",
 )
 
 

@@ -22,9 +22,15 @@ Each account walks its persona's published map stage by stage:
   their activity stops and the renewal never comes. "Five users added" is not reported
   but earned: a burst of teammate invitations lets its rule derive it.
 - Paid touchpoints carry source / medium / campaign and a cost; conversions a value.
+- What customers say: a CSAT survey after some demo calls and support tickets (with a
+  CES after some tickets and onboarding calls), an NPS survey a few days after some
+  milestones (trial, purchase, onboarding, renewal, expansion; higher further along,
+  lower for the security evaluators), a G2 rating with each review left, and now and then
+  a comment alone. Drawn from a random stream of their own, so they leave the rest of
+  the generated journeys as they were.
 
 Everything goes through the ingestion pipeline (`interactions_ingest`,
-`milestones_record`) and `accounts_upsert`, like data from an integration. The
+`milestones_record`, `feedback_record`) and `accounts_upsert`, like data from an integration. The
 generator is deterministic: a fixed seed per account (Python's `random` and Faker via
 factory-boy), so account n is the same whatever the number of accounts; times relative
 to the anchor (midnight UTC of today; events after it are left out); client ids
@@ -54,9 +60,11 @@ from accounts.identity import AccountRef, ContactRef
 from accounts.ingestion import (
     MAX_BATCH,
     AchievementItem,
+    FeedbackItem,
     IngestReport,
     InteractionItem,
     ItemStatus,
+    feedback_record,
     interactions_ingest,
     milestones_record,
 )
@@ -906,6 +914,8 @@ def seed_activity(
                 reaches.append(_achievement_item(spec, reach, anchor))
     _ingest(workspace, interactions_ingest, touches, report.tally("Interactions"))
     _ingest(workspace, milestones_record, reaches, report.tally("Achievements"))
+    responses = [item for spec in specs for item in _feedback_items(spec, anchor, catalogue.phases)]
+    _ingest(workspace, feedback_record, responses, report.tally("Feedback responses"))
     _write_contacts(workspace, specs, contacts_before, report.tally("Contacts"))
 
     if process and account_ids:
@@ -1031,6 +1041,116 @@ def _achievement_item(spec: AccountSpec, reach: ReachSpec, anchor: datetime) -> 
         currency=CURRENCY if reach.value is not None else "",
         properties=reach.properties,
     )
+
+
+# What customers say -----------------------------------------------------------------------
+
+# Touches followed by a survey: touchpoint -> (chance, instrument, source, mean score).
+SURVEYED_TOUCHES = {
+    "demo-call": (0.4, "csat", "survey", 4.1),
+    "support-ticket": (0.6, "csat", "ticketing", 3.6),
+    "onboarding-call": (0.5, "ces", "survey", 5.2),
+}
+TICKET_CES_SHARE = 0.4
+# Milestones followed by an NPS survey: milestone -> mean score.
+NPS_AFTER = {
+    "trial-started": 6.8,
+    "paid-plan-purchased": 7.6,
+    "onboarding-completed": 8.0,
+    "renewal": 8.4,
+    "expansion": 8.8,
+}
+NPS_SHARE = 0.5
+PERSONA_MOOD = {"it-security-evaluator": -1.2, "revops-lead": 0.4}
+COMMENTS = {
+    "low": (
+        "Setting up the CRM sync took far too long.",
+        "Support answered, but only after three days.",
+        "The forecast numbers did not match our spreadsheet.",
+        "Too expensive for what we use.",
+    ),
+    "mid": (
+        "Does the job; the reports could be clearer.",
+        "Onboarding was fine, the docs are thin.",
+        "Good product, the pricing page is confusing.",
+    ),
+    "high": (
+        "Our pipeline reviews take half the time now.",
+        "The onboarding team was excellent.",
+        "Best forecasting tool we have tried.",
+        "Quick, friendly support.",
+    ),
+}
+COMMENT_SHARE = 0.35
+FEEDBACK_DELAY_DAYS = (0.2, 6)
+
+
+def _scored(rng: random.Random, mean: float, low: int, high: int, spread: float) -> int:
+    return max(low, min(high, round(rng.gauss(mean, spread))))
+
+
+def _comment(rng: random.Random, share: float) -> str:
+    mood = "low" if share < 0.45 else "mid" if share < 0.75 else "high"
+    return rng.choice(COMMENTS[mood]) if rng.random() < COMMENT_SHARE else ""
+
+
+def _feedback_items(
+    spec: AccountSpec, anchor: datetime, touchpoints: Iterable[str]
+) -> list[FeedbackItem]:
+    """The account's survey answers, ratings and comments, from its own random stream;
+    they name only touchpoints of the catalogue."""
+    touchpoints = set(touchpoints)
+    rng = random.Random(f"{SEED}:{spec.number}:feedback")  # noqa: S311 - reproducible
+    mood = PERSONA_MOOD.get(spec.persona.key, 0.0)
+    items: list[FeedbackItem] = []
+
+    def say(day, contact, instrument, score, scale, source, touchpoint=None, comment=""):
+        day += rng.uniform(*FEEDBACK_DELAY_DAYS)
+        if day >= 0:
+            return
+        items.append(
+            FeedbackItem(
+                client_id=f"demo:{spec.number}:feedback-{len(items) + 1}",
+                instrument=instrument,
+                occurred_at=at(anchor, day),
+                account=spec.ref,
+                contact=None if contact is None else spec.contacts[contact].ref,
+                score=score,
+                scale=scale,
+                comment=comment,
+                source=source,
+                touchpoint=touchpoint if touchpoint in touchpoints else None,
+            )
+        )
+
+    for touch in spec.touches:
+        surveyed = SURVEYED_TOUCHES.get(touch.touchpoint)
+        if surveyed is None or rng.random() >= surveyed[0]:
+            continue
+        _, instrument, source, mean = surveyed
+        high = 5 if instrument == "csat" else 7
+        score = _scored(rng, mean + mood * 0.5, 1, high, 1.0)
+        comment = _comment(rng, (score - 1) / (high - 1))
+        say(touch.day, touch.contact, instrument, score, high, source, touch.touchpoint, comment)
+        if touch.touchpoint == "support-ticket" and rng.random() < TICKET_CES_SHARE:
+            ces = _scored(rng, 4.6 + mood * 0.5, 1, 7, 1.4)
+            say(touch.day, touch.contact, "ces", ces, 7, source, touch.touchpoint)
+    for reach in spec.reaches:
+        if reach.milestone == "review-left":
+            stars = max(1.0, min(5.0, round(rng.gauss(4.3 + mood * 0.3, 0.6) * 2) / 2))
+            comment = rng.choice(COMMENTS["high" if stars >= 4 else "mid"])
+            say(reach.day, reach.contact, "rating", f"{stars:.1f}", 5, "review_site",
+                "g2-review", comment)  # fmt: skip
+        mean = NPS_AFTER.get(reach.milestone)
+        if mean is None or rng.random() >= NPS_SHARE:
+            continue
+        score = _scored(rng, mean + mood, 0, 10, 2.0)
+        say(reach.day, reach.contact, "nps", score, 10, "survey", None, _comment(rng, score / 10))
+    if spec.touches and rng.random() < 0.1:  # a comment alone, in a chat or an email
+        last = max(spec.touches, key=lambda touch: touch.day)
+        text = rng.choice(COMMENTS["low"] + COMMENTS["mid"])
+        say(last.day, last.contact, "text", None, None, "ticketing", None, text)
+    return items
 
 
 def _ingest(workspace: Workspace, ingest, items: Sequence, tally: Tally) -> None:

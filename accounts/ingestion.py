@@ -1,4 +1,4 @@
-"""Storing interactions and milestone achievements from integrations, exactly once.
+"""Storing interactions, milestone achievements and feedback from integrations, exactly once.
 
 Each item is checked on its own: valid items are stored even when others in the same
 batch are rejected, and a rejected item lists every problem found in it (each with its
@@ -9,6 +9,7 @@ unique per workspace and enforced by the database in the insert itself, so repla
 also concurrent ones - store nothing twice and are reported as duplicates.
 """
 
+import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,12 +21,13 @@ from typing import Any
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
+from strawberry import relay
 
 from accounts.event_store import AnyOf, insert_new_events, lock_accounts, move_first_seen_back
 from accounts.identity import AccountRef, ContactRef, IdentityError, clean_refs, resolve_identities
-from accounts.models import Interaction, MilestoneAchievement
+from accounts.models import FeedbackResponse, Interaction, MilestoneAchievement
 from accounts.rules import RULE_CLIENT_ID_PREFIX
-from journeys.models import Milestone, Touchpoint
+from journeys.models import Milestone, Stage, Touchpoint
 from workspaces.cleaning import NUL, NUL_CODE, NUL_MESSAGE, MomentInvalid, clean_moment, has_nul
 from workspaces.errors import ItemError, field_error
 from workspaces.models import Workspace
@@ -83,6 +85,22 @@ class AchievementItem:
     contact: ContactRef | None = None
     value: Any = None
     currency: Any = ""
+    properties: Any = None
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    client_id: Any = None
+    instrument: Any = None
+    occurred_at: Any = None
+    account: AccountRef | None = None
+    contact: ContactRef | None = None
+    score: Any = None
+    scale: Any = None
+    comment: Any = ""
+    source: Any = ""
+    touchpoint: Any = None
+    stage: Any = None
     properties: Any = None
 
 
@@ -403,7 +421,8 @@ class _Ingestion:
                 outcome.rejected[index] = ItemError(identity.field, identity.message, identity.code)
                 continue
             data = {key: value for key, value in pending[index].items() if key != "wanted"}
-            data[f"{self.catalogue_field}_id"] = data.pop(self.catalogue_field).pk
+            related = data.pop(self.catalogue_field)  # optional for some kinds of event
+            data[f"{self.catalogue_field}_id"] = None if related is None else related.pk
             rows[index] = {
                 "workspace_id": self.workspace.pk,
                 "account_id": identity.account_id,
@@ -504,6 +523,148 @@ class _AchievementIngestion(_Ingestion):
         }
 
 
+@dataclass(frozen=True)
+class Scale:
+    """The scale of an instrument: its bottom, its default top and the tops allowed."""
+
+    low: int
+    default_high: int
+    highs: range
+    whole: bool = True  # only whole numbers
+
+
+Instrument = FeedbackResponse.Instrument
+SCALES = {
+    Instrument.NPS: Scale(0, 10, range(10, 11)),
+    Instrument.CSAT: Scale(1, 5, range(3, 11)),
+    Instrument.CES: Scale(1, 7, range(3, 11)),
+    Instrument.RATING: Scale(1, 5, range(2, 101), whole=False),
+}
+MAX_COMMENT = 10_000
+
+
+def clean_scale(instrument: str, value: Any) -> tuple[int, int] | None:
+    """(bottom, top) of the instrument's scale; `value` is the top (None: the default)."""
+    scale = SCALES.get(instrument)
+    if scale is None:
+        if value not in (None, ""):
+            raise ItemInvalid("scale", "TEXT responses have no scale.", "invalid")
+        return None
+    if value in (None, ""):
+        return scale.low, scale.default_high
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ItemInvalid("scale", "Must be a whole number.", "invalid_type")
+    if isinstance(value, str) and NUL in value:
+        raise ItemInvalid("scale", NUL_MESSAGE, NUL_CODE)
+    try:
+        high = int(str(value).strip())
+    except ValueError:
+        raise ItemInvalid("scale", f"{value!r} is not a whole number.") from None
+    if isinstance(value, bool) or high not in scale.highs:
+        raise ItemInvalid(
+            "scale",
+            f"{instrument.upper()} scales run from {scale.low} to a top of "
+            f"{scale.highs.start}-{scale.highs.stop - 1}.",
+            "out_of_range",
+        )
+    return scale.low, high
+
+
+def clean_score(instrument: str, value: Any, bounds: tuple[int, int] | None) -> Decimal | None:
+    """The score, inside the scale's bounds (whole for NPS, CSAT and CES)."""
+    if bounds is None:
+        if value not in (None, ""):
+            raise ItemInvalid("score", "TEXT responses have no score.", "invalid")
+        return None
+    if value in (None, ""):
+        raise ItemInvalid("score", "This field is required.", "required")
+    score = clean_amount(value, "score", digits=6)
+    low, high = bounds
+    if SCALES[instrument].whole and score != score.to_integral_value():
+        raise ItemInvalid("score", f"{instrument.upper()} scores are whole numbers.", "invalid")
+    if not low <= score <= high:
+        raise ItemInvalid("score", f"Out of the scale: from {low} to {high}.", "out_of_scale")
+    return score
+
+
+def stage_pk(value: Any) -> int | None:
+    """The primary key a Stage global id names; None if it names nothing of the kind."""
+    try:
+        type_name, node_id = relay.from_base64(str(value).strip())
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    if type_name != "Stage" or not node_id.isdigit() or len(node_id) > 18:
+        return None
+    return int(node_id)
+
+
+class _FeedbackIngestion(_Ingestion):
+    model = FeedbackResponse
+    item_class = FeedbackItem
+    catalogue = Touchpoint
+    catalogue_field = "touchpoint"
+
+    def run(self, items: Sequence) -> IngestReport:
+        if len(items) <= MAX_BATCH:
+            given = [
+                item.get("stage") if isinstance(item, dict) else getattr(item, "stage", None)
+                for item in items
+            ]
+            wanted = {stage_pk(value) for value in given if value not in (None, "")}
+            self.stages = set(
+                Stage.objects.filter(workspace=self.workspace, pk__in=wanted - {None})
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+        return super().run(items)
+
+    def clean(self, item: FeedbackItem, checks: Checks, catalogue) -> dict:
+        instrument = checks(_instrument, item.instrument)
+        bounds = score = None
+        if instrument is not None:
+            failed = len(checks.errors)
+            bounds = checks(clean_scale, instrument, item.scale)
+            if len(checks.errors) == failed:
+                score = checks(clean_score, instrument, item.score, bounds)
+        comment = checks(clean_text, item.comment, "comment", MAX_COMMENT)
+        if instrument == Instrument.TEXT and comment == "":
+            checks.errors.append(
+                ItemError("comment", "A TEXT response needs a comment.", "required")
+            )
+        touchpoint = None
+        if item.touchpoint not in (None, ""):
+            touchpoint = self.catalogue_row(checks, item.touchpoint, catalogue)
+        stage_id = None
+        if item.stage not in (None, ""):
+            stage_id = stage_pk(item.stage)
+            if stage_id not in self.stages:
+                checks.errors.append(ItemError("stage", "Stage not found.", "not_found"))
+        return {
+            "client_id": checks(clean_text, item.client_id, "clientId", 128, required=True),
+            "instrument": instrument,
+            "occurred_at": checks(clean_timestamp, item.occurred_at, "occurredAt", now=self.now),
+            "score": score,
+            "scale_min": bounds[0] if bounds else None,
+            "scale_max": bounds[1] if bounds else None,
+            "comment": comment,
+            "source": checks(clean_text, item.source, "source", 64),
+            "touchpoint": touchpoint,
+            "stage_id": stage_id,
+            "properties": checks(clean_properties, item.properties),
+        }
+
+
+def _instrument(value: Any) -> str:
+    instrument = clean_text(value, "instrument", 8, required=True).lower()
+    if instrument not in Instrument.values:
+        raise ItemInvalid(
+            "instrument",
+            f"Unknown instrument {instrument!r}: NPS, CSAT, CES, RATING or TEXT.",
+            "invalid_choice",
+        )
+    return instrument
+
+
 def interactions_ingest(*, workspace: Workspace, items: Sequence[InteractionItem]) -> IngestReport:
     """Store interactions; each item is accepted, a duplicate, or rejected with reasons."""
     report = _InteractionIngestion(workspace).run(items)
@@ -514,6 +675,14 @@ def interactions_ingest(*, workspace: Workspace, items: Sequence[InteractionItem
 def milestones_record(*, workspace: Workspace, items: Sequence[AchievementItem]) -> IngestReport:
     """Store milestone achievements, like interactions_ingest."""
     report = _AchievementIngestion(workspace).run(items)
+    _after_commit(workspace, report)
+    return report
+
+
+def feedback_record(*, workspace: Workspace, items: Sequence[FeedbackItem]) -> IngestReport:
+    """Store feedback responses (survey answers, ratings, comments), like
+    interactions_ingest; a score outside its instrument's scale rejects the item."""
+    report = _FeedbackIngestion(workspace).run(items)
     _after_commit(workspace, report)
     return report
 

@@ -9,6 +9,11 @@ from workspaces.cleaning import validate_country
 from workspaces.models import Workspace, WorkspaceScopedModel
 
 
+class PersonaSource(models.TextChoices):
+    MANUAL = "manual", "Set by hand"
+    RULE = "rule", "Matched by the personas' rules"
+
+
 class Account(WorkspaceScopedModel):
     """A customer company."""
 
@@ -29,6 +34,13 @@ class Account(WorkspaceScopedModel):
     )
     persona = models.ForeignKey(
         Persona, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts"
+    )
+    persona_source = models.CharField(
+        max_length=8,
+        choices=PersonaSource.choices,
+        default=PersonaSource.RULE,
+        help_text="MANUAL: the persona was set by hand and matching rules leave it alone; "
+        "RULE: the personas' matching rules decide it.",
     )
     first_seen_at = models.DateTimeField(
         null=True, blank=True, help_text="When its first interaction or milestone happened."
@@ -236,3 +248,83 @@ class MilestoneAchievement(Event):
 
     def __str__(self) -> str:
         return f"{self.account_id} reached {self.milestone_id} at {self.occurred_at}"
+
+
+class FeedbackResponse(Event):
+    """What a customer said: a survey answer (NPS, CSAT, CES, a rating) or a comment."""
+
+    class Instrument(models.TextChoices):
+        NPS = "nps", "Net Promoter Score (0-10)"
+        CSAT = "csat", "Customer satisfaction"
+        CES = "ces", "Customer effort score"
+        RATING = "rating", "Rating (e.g. stars on a review site)"
+        TEXT = "text", "Comment only"
+
+    instrument = models.CharField(max_length=8, choices=Instrument.choices)
+    score = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, help_text="Null for TEXT."
+    )
+    scale_min = models.SmallIntegerField(null=True, blank=True)
+    scale_max = models.SmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    source = models.CharField(
+        max_length=64, blank=True, help_text="Where it came from: survey, ticketing, review_site."
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stage = models.ForeignKey(
+        Stage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The stage the sender says the response is about, if any.",
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "client_id"], name="feedback_unique_client_id"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "account", "occurred_at", "id"], name="feedback_timeline"
+            ),
+            models.Index(
+                fields=["workspace", "contact", "occurred_at", "id"],
+                name="feedback_contact_timeline",
+            ),
+            models.Index(
+                fields=["workspace", "instrument", "occurred_at"], name="feedback_instrument"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} answered {self.instrument} {self.score} at {self.occurred_at}"
+
+
+class PersonaReassignment(WorkspaceScopedModel):
+    """One run of the personas' matching rules over all accounts of a workspace."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    accounts = models.PositiveIntegerField(default=0, help_text="Accounts checked so far.")
+    changed = models.PositiveIntegerField(default=0, help_text="Accounts whose persona changed.")
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Persona reassignment {self.pk} ({self.status})"

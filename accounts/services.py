@@ -25,8 +25,10 @@ from accounts.models import (
     AccountExternalId,
     AccountStage,
     Contact,
+    FeedbackResponse,
     Interaction,
     MilestoneAchievement,
+    PersonaSource,
 )
 from accounts.tasks import enqueue_activity_processing
 from workspaces.cleaning import validate_country
@@ -34,7 +36,15 @@ from workspaces.errors import field_error
 from workspaces.models import Workspace
 from workspaces.services import apply_changes
 
-ACCOUNT_FIELDS = ("name", "industry", "employee_count", "annual_revenue", "country", "persona")
+ACCOUNT_FIELDS = (
+    "name",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "persona",
+    "persona_source",
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,13 @@ def _country(value: Any) -> str:
     return country
 
 
+def _persona_source(value: Any) -> str:
+    names = {source.name: source.value for source in PersonaSource}
+    if value not in names:
+        raise ItemInvalid("personaSource", "RULE or MANUAL.", "invalid_choice")
+    return names[value]
+
+
 def account_upsert_from_json(value: Any, *, persona: Any = None) -> AccountUpsert:
     """An upsert item from its JSON object (the GraphQL API): every problem of the item
     at once (ItemRejected). `persona` is the row its persona id named (loaded by the
@@ -112,12 +129,23 @@ def account_upsert_from_json(value: Any, *, persona: Any = None) -> AccountUpser
         checks.errors.append(persona)
     elif persona is not None:
         changes["persona"] = persona
+    if value.get("personaSource") is not None:
+        changes["persona_source"] = checks(_persona_source, value["personaSource"])
     checks.done()
     return AccountUpsert(ref=ref, changes=changes)
 
 
 UPSERT_KEYS = frozenset(
-    {"ref", "name", "industry", "employeeCount", "annualRevenue", "country", "persona"}
+    {
+        "ref",
+        "name",
+        "industry",
+        "employeeCount",
+        "annualRevenue",
+        "country",
+        "persona",
+        "personaSource",
+    }
 )
 
 
@@ -153,7 +181,8 @@ def accounts_upsert(
         regrouped = [
             result.account.pk
             for result, item in zip(results, items, strict=True)
-            if result.account is not None and "persona" in item.changes
+            if result.account is not None
+            and ("persona" in item.changes or "persona_source" in item.changes)
         ]
         if regrouped:  # a new persona means another published map to stand in
             enqueue_activity_processing(workspace.pk, regrouped)
@@ -162,6 +191,9 @@ def accounts_upsert(
 
 def _apply_upsert(index: int, account: Account, item: AccountUpsert) -> UpsertResult:
     changes = dict(item.changes)
+    if "persona" in changes and "persona_source" not in changes:
+        # A persona given by hand stays: the personas' matching rules leave it alone.
+        changes["persona_source"] = PersonaSource.MANUAL
     persona = changes.get("persona")
     if persona is not None and persona.workspace_id != account.workspace_id:
         return UpsertResult(index, errors=[ItemError("persona", "Persona not found.", "not_found")])
@@ -185,7 +217,7 @@ def account_merge(*, source: Account, target: Account) -> Account:
         a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
     }
     source, target = locked[source.pk], locked[target.pk]
-    for model in (Interaction, MilestoneAchievement, Contact, AccountExternalId):
+    for model in (Interaction, MilestoneAchievement, FeedbackResponse, Contact, AccountExternalId):
         model.objects.filter(account=source).update(account=target)
     AccountStage.objects.filter(account=source).delete()
     for name in ACCOUNT_FIELDS:

@@ -7,6 +7,7 @@ overlap with ingestion tasks; runs for the same accounts take turns (see account
 from django.db import transaction
 from django_q.tasks import async_task
 
+from accounts.personas import match_personas, persona_reassignment_run
 from accounts.rules import derive_rule_milestones
 from accounts.stages import recompute_stages
 from workspaces.models import Workspace
@@ -31,13 +32,28 @@ def enqueue_workspace_processing(workspace_id: int) -> None:
     )
 
 
+def enqueue_persona_reassignment(reassignment_id: int) -> None:
+    """After the current transaction commits, run this persona reassignment."""
+    transaction.on_commit(
+        lambda: async_task("accounts.tasks.reassign_personas", reassignment_id, group="personas")
+    )
+
+
+def reassign_personas(reassignment_id: int) -> int | None:
+    """Run a PersonaReassignment; returns how many accounts changed persona."""
+    run = persona_reassignment_run(reassignment_id)
+    return None if run is None else run.changed
+
+
 def process_activity(workspace_id: int, account_ids: list[int] | None) -> dict[str, int]:
-    """Derive rule milestones, then recompute current stages, of these accounts (None: all
-    of the workspace's). Returns how many achievements and stage rows changed."""
+    """Match personas by their rules, derive rule milestones, then recompute current
+    stages, of these accounts (None: all of the workspace's). Returns how many personas,
+    achievements and stage rows changed."""
     workspace = Workspace.objects.filter(pk=workspace_id).first()
     if workspace is None:  # deleted since the task was queued
-        return {"achievements": 0, "stages": 0}
+        return {"personas": 0, "achievements": 0, "stages": 0}
     return {
+        "personas": len(match_personas(workspace=workspace, account_ids=account_ids)),
         "achievements": derive_rule_milestones(workspace=workspace, account_ids=account_ids),
         "stages": recompute_stages(workspace=workspace, account_ids=account_ids),
     }

@@ -1,8 +1,9 @@
-"""The timeline of an account or a contact: its interactions and milestone achievements
-merged in time order, read one page at a time with keyset cursors.
+"""The timeline of an account or a contact: its interactions, milestone achievements and
+feedback responses merged in time order, read one page at a time with keyset cursors.
 
 Entries are totally ordered by (occurred_at, kind, id), where an interaction sorts before
-a milestone achievement of the same instant (the interaction may have caused it).
+a milestone achievement of the same instant (the interaction may have caused it), and both
+before a feedback response (an answer about what just happened).
 Oldest first walks that order up, newest first walks it down: one is the exact reverse
 of the other.
 
@@ -26,7 +27,7 @@ from enum import StrEnum
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Account, Contact, Interaction, MilestoneAchievement
+from accounts.models import Account, Contact, FeedbackResponse, Interaction, MilestoneAchievement
 from journeys.models import StageMilestone, StageTouchpoint, Touchpoint
 from workspaces.models import Workspace
 
@@ -36,6 +37,7 @@ class EntryKind(StrEnum):
 
     INTERACTION = "interaction"
     MILESTONE = "milestone"
+    FEEDBACK = "feedback"
 
 
 class TimelineOrder(StrEnum):
@@ -46,9 +48,14 @@ class TimelineOrder(StrEnum):
 MODELS: dict[EntryKind, type[Model]] = {
     EntryKind.INTERACTION: Interaction,
     EntryKind.MILESTONE: MilestoneAchievement,
+    EntryKind.FEEDBACK: FeedbackResponse,
 }
 _RANK = {kind: rank for rank, kind in enumerate(EntryKind)}
-_DEFAULT_RELATED = {EntryKind.INTERACTION: "touchpoint", EntryKind.MILESTONE: "milestone"}
+_DEFAULT_RELATED = {
+    EntryKind.INTERACTION: "touchpoint",
+    EntryKind.MILESTONE: "milestone",
+    EntryKind.FEEDBACK: "touchpoint",
+}
 
 
 class InvalidCursor(ValueError):
@@ -64,8 +71,9 @@ class TimelineFilters:
     out (filtering by touchpoint shows no achievements, unless milestones are selected
     too); within a side every given filter must match. `stage_id` applies to both kinds:
     interactions at touchpoints placed in the stage, achievements of milestones that exit
-    it. `kinds` and the time range (at or after `occurred_after`, strictly before
-    `occurred_before`) apply to both kinds.
+    it, and feedback responses that name it. Feedback responses show unless touchpoints,
+    channels or milestones are selected. `kinds` and the time range (at or after
+    `occurred_after`, strictly before `occurred_before`) apply to every kind.
     """
 
     kinds: frozenset[EntryKind] = frozenset()
@@ -82,6 +90,7 @@ class TimelineFilters:
         selected = {
             EntryKind.INTERACTION: bool(self.touchpoint_ids or self.channels),
             EntryKind.MILESTONE: bool(self.milestone_ids),
+            EntryKind.FEEDBACK: False,
         }
         return selected[kind] or not any(selected.values())
 
@@ -102,7 +111,7 @@ class Position:
 @dataclass(frozen=True)
 class TimelineEntry:
     kind: EntryKind
-    event: Interaction | MilestoneAchievement
+    event: Interaction | MilestoneAchievement | FeedbackResponse
     cursor: str
 
 
@@ -123,7 +132,9 @@ class TimelinePage:
 # Cursors: base64("timeline:<asc|desc>:<microseconds since the epoch, UTC>:<kind>:<id>").
 CURSOR_PREFIX = "timeline"
 _ORDER_CODES = {TimelineOrder.OLDEST_FIRST: "asc", TimelineOrder.NEWEST_FIRST: "desc"}
-_CURSOR = re.compile(r"timeline:(asc|desc):(-?\d{1,18}):(interaction|milestone):(\d{1,19})")
+_CURSOR = re.compile(
+    r"timeline:(asc|desc):(-?\d{1,18}):(interaction|milestone|feedback):(\d{1,19})"
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_ID = 2**63 - 1  # a bigint: larger ids would be a database error, not "no rows"
 
@@ -185,6 +196,9 @@ def _filtered(kind: EntryKind, queryset: QuerySet, workspace, filters: TimelineF
         if filters.stage_id is not None:
             placed = StageTouchpoint.objects.filter(workspace=workspace, stage_id=filters.stage_id)
             queryset = queryset.filter(touchpoint_id__in=placed.values("touchpoint_id"))
+    elif kind is EntryKind.FEEDBACK:
+        if filters.stage_id is not None:
+            queryset = queryset.filter(stage_id=filters.stage_id)
     else:
         if filters.milestone_ids:
             queryset = queryset.filter(milestone_id__in=filters.milestone_ids)
@@ -244,7 +258,7 @@ def account_timeline(
 
     descending = order is TimelineOrder.NEWEST_FIRST
     ordering = ("-occurred_at", "-id") if descending else ("occurred_at", "id")
-    candidates: list[tuple[Position, Interaction | MilestoneAchievement]] = []
+    candidates: list[tuple[Position, Model]] = []
     for kind, model in MODELS.items():
         if not filters.includes(kind):
             continue

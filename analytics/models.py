@@ -17,6 +17,7 @@ class ReportKind(models.TextChoices):
     PATHS = "paths", "Paths"
     MAP_FIT = "map_fit", "Map fit"
     MAP_VERSIONS = "map_versions", "Map versions"
+    FEEDBACK = "feedback", "Feedback (NPS, CSAT, CES)"
 
 
 class ReportDefinition(WorkspaceScopedModel):

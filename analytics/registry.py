@@ -53,6 +53,7 @@ _SPECS = {
     ReportKind.PATHS: "analytics.paths.report.SPEC",
     ReportKind.MAP_FIT: "analytics.map_fit.report.SPEC",
     ReportKind.MAP_VERSIONS: "analytics.map_versions.report.SPEC",
+    ReportKind.FEEDBACK: "analytics.feedback.report.SPEC",
 }
 
 

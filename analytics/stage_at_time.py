@@ -6,13 +6,15 @@ Attribution (the STAGE dimension), the funnel, map fit and the map_versions repo
 take their versions from `timelines`, so the rule cannot drift between them.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.lookups import Exact
 
-from journeys.versions import MapTimeline, map_timelines, version_sql
+from journeys.versions import MapTimeline, VersionPlan, map_timelines, version_sql
 
 
 def timelines(
@@ -83,3 +85,44 @@ def exit_milestone_ids(timeline: MapTimeline) -> list[int]:
 def _reference_positions(timeline: MapTimeline) -> dict[str, int]:
     reference = timeline.reference
     return {} if reference is None else {stage.key: stage.position for stage in reference.stages}
+
+
+def versions_in_force(
+    timeline: MapTimeline,
+) -> Iterator[tuple[datetime | None, datetime | None, MapTimeline, VersionPlan]]:
+    """(from, to, timeline laid out by the version, the version) for each version in force
+    from `from` (inclusive, None: since ever) to `to` (exclusive, None: from then on) that
+    has stages."""
+    for lower, upper, number in timeline.ranges():
+        in_force = replace(timeline, laid_out=number)
+        version = in_force.reference
+        if version is not None and version.stages:
+            yield lower, upper, in_force, version
+
+
+def reached_position(in_force: MapTimeline, exits: QuerySet):
+    """For rows of an event model (with account_id and occurred_at) while `in_force`'s
+    reference version is in force: the position, in that version, of the furthest stage
+    one of whose exit milestones (achievements in `exits`) the row's account had reached at
+    or before the row's time; NULL for none. The last stage's exits count as the stage
+    before it, so `stage_after` gives the stage the account was at."""
+    version = in_force.reference
+    if not version.exits or len(version.stages) < 2:
+        return Value(None, output_field=IntegerField())
+    return Subquery(
+        exits.filter(account_id=OuterRef("account_id"), occurred_at__lte=OuterRef("occurred_at"))
+        .annotate(reached_position=exit_position_expression(in_force, merge_last=True))
+        .exclude(reached_position=None)
+        .order_by("-reached_position")
+        .values("reached_position")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def stage_after(version: VersionPlan, position: int | None) -> int:
+    """The index of the stage an account is at once the furthest exit it reached is that
+    of the version's stage at `position` (None: none reached): the next stage, or the last."""
+    if position is None:
+        return 0
+    index = next(i for i, stage in enumerate(version.stages) if stage.position == position)
+    return min(index + 1, len(version.stages) - 1)

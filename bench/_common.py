@@ -416,6 +416,16 @@ def write_section(section: str, skeleton: str, block: str, body: str) -> Path:
     return DOC
 
 
+def publish(section: str, skeleton: str, block: str, markdown: str, *, write: bool) -> None:
+    """Print a benchmark's markdown and, with `write`, put it into its block of
+    docs/benchmarks.md."""
+    print()
+    print(markdown)
+    if write:
+        path = write_section(section, skeleton, block, markdown)
+        print(f"\nWritten to {path.relative_to(REPO)}")
+
+
 def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

@@ -11,6 +11,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from accounts.graphql.mutations import AccountsMutation
 from accounts.graphql.scalars import SCALARS as ACCOUNT_SCALARS
 from accounts.graphql.schema import AccountsQuery
+from analytics.graphql.feedback import FeedbackReportMutation
 from analytics.graphql.funnel import FunnelReportMutation
 from analytics.graphql.map_fit import MapFitReportMutation
 from analytics.graphql.map_versions import MapVersionsReportMutation
@@ -50,6 +51,7 @@ class Mutation(
     MapFitReportMutation,
     MapVersionsReportMutation,
     RetentionReportMutation,
+    FeedbackReportMutation,
 ):
     pass
 

@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from journeys.matching import validate_matching_rules
+from journeys.milestone_rules import parse_milestone_rule, touchpoint_keys
 from journeys.validation import (
     validate_milestone_rule,
     validate_string_list,
@@ -69,7 +71,8 @@ class Persona(WorkspaceScopedModel):
     matching_rules = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Which accounts and contacts fit this persona (used by identity matching).",
+        help_text='Which accounts fit this persona: {"priority": N, "match": CONDITION} '
+        "(see docs/analytics.md, Personas that assign themselves).",
     )
 
     class Meta:
@@ -84,10 +87,10 @@ class Persona(WorkspaceScopedModel):
     def clean(self) -> None:
         super().clean()
         # Field validators skip empty values such as [], so the shape is checked here.
-        if not isinstance(self.matching_rules, dict):
-            raise ValidationError(
-                {"matching_rules": ValidationError("Must be a JSON object.", code="invalid")}
-            )
+        try:
+            validate_matching_rules(self.matching_rules)
+        except ValidationError as error:
+            raise ValidationError({"matching_rules": error}) from None
         channels = self.preferred_channels if isinstance(self.preferred_channels, list) else []
         unknown = sorted({str(c) for c in channels} - set(Channel.values))
         if unknown:
@@ -140,8 +143,8 @@ class Milestone(WorkspaceScopedModel):
         null=True,
         blank=True,
         validators=[validate_milestone_rule],
-        help_text='Derives it from interactions: {"touchpoint": KEY, "min_count": N, '
-        '"within_days": D}.',
+        help_text='Derives it from activity: {"touchpoint": KEY, "min_count": N, '
+        '"within_days": D}, or baskets of conditions (see journeys/milestone_rules.py).',
     )
 
     class Meta:
@@ -155,11 +158,20 @@ class Milestone(WorkspaceScopedModel):
 
     def clean(self) -> None:
         super().clean()
-        key = self.rule.get("touchpoint") if isinstance(self.rule, dict) else None
-        known = Touchpoint.objects.filter(workspace_id=self.workspace_id, key=key)
-        if isinstance(key, str) and not known.exists():
+        try:
+            keys = touchpoint_keys(parse_milestone_rule(self.rule))
+        except ValidationError:
+            return  # the field's validator reports it
+        known = set(
+            Touchpoint.objects.filter(workspace_id=self.workspace_id, key__in=keys).values_list(
+                "key", flat=True
+            )
+        )
+        missing = sorted(keys - known)
+        if missing:
+            names = ", ".join(repr(key) for key in missing)
             raise ValidationError(
-                {"rule": ValidationError(f"Unknown touchpoint key {key!r}.", code="not_found")}
+                {"rule": ValidationError(f"Unknown touchpoint key {names}.", code="not_found")}
             )
 
 

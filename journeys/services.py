@@ -88,12 +88,19 @@ def _create(model: type[models.Model], workspace: Workspace, fields, data: dict[
 
 @transaction.atomic
 def persona_create(*, workspace: Workspace, **data: Any) -> Persona:
-    return _create(Persona, workspace, PERSONA_FIELDS, data)
+    persona = _create(Persona, workspace, PERSONA_FIELDS, data)
+    if persona.matching_rules:  # accounts may match it: reassign them
+        _design_changed(workspace.pk)
+    return persona
 
 
 @transaction.atomic
 def persona_update(*, persona: Persona, **changes: Any) -> Persona:
-    return apply_changes(persona, changes, allowed=PERSONA_FIELDS)
+    before = persona.matching_rules
+    persona = apply_changes(persona, changes, allowed=PERSONA_FIELDS)
+    if persona.matching_rules != before:  # accounts may match it, or no longer
+        _design_changed(persona.workspace_id)
+    return persona
 
 
 @transaction.atomic

@@ -21,19 +21,7 @@ def validate_string_list(value) -> None:
 
 
 def validate_milestone_rule(value) -> None:
-    """A rule reads: touchpoint KEY at least MIN_COUNT times within WITHIN_DAYS days."""
-    if value is None:
-        return
-    expected = {"touchpoint", "min_count", "within_days"}
-    if not isinstance(value, dict) or set(value) != expected:
-        raise ValidationError(
-            "A rule needs exactly the keys touchpoint, min_count and within_days.", code="invalid"
-        )
-    if not isinstance(value["touchpoint"], str) or not value["touchpoint"]:
-        raise ValidationError("The rule's touchpoint must be a touchpoint key.", code="invalid")
-    for name in ("min_count", "within_days"):
-        number = value[name]
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise ValidationError(
-                f"The rule's {name} must be a whole number of at least 1.", code="invalid"
-            )
+    """A rule of the grammar in journeys.milestone_rules."""
+    from journeys.milestone_rules import parse_milestone_rule
+
+    parse_milestone_rule(value)

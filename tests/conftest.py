@@ -112,7 +112,7 @@ def anonymous(db):
 
 def one_row_of_every_node_type(workspace) -> dict:
     """One row of every GraphQL node type in the workspace, keyed by type name."""
-    from accounts.models import AccountStage
+    from accounts.models import AccountStage, FeedbackResponse, PersonaReassignment
     from journeys.models import JourneyMapVersion, StageMilestone, StageTouchpoint
     from journeys.versions import snapshot_of
     from tests.factories import (
@@ -165,6 +165,20 @@ def one_row_of_every_node_type(workspace) -> dict:
         ),
         "Interaction": InteractionFactory(account=account, touchpoint=touchpoint),
         "MilestoneAchievement": MilestoneAchievementFactory(account=account, milestone=milestone),
+        "FeedbackResponse": FeedbackResponse.objects.create(
+            workspace=workspace,
+            account=account,
+            occurred_at=stage.created_at,
+            received_at=stage.created_at,
+            client_id="feedback-1",
+            instrument=FeedbackResponse.Instrument.NPS,
+            score=9,
+            scale_min=0,
+            scale_max=10,
+            touchpoint=touchpoint,
+            stage=stage,
+        ),
+        "PersonaReassignment": PersonaReassignment.objects.create(workspace=workspace),
     }
     rows |= _analytics_rows(workspace, touchpoint)
     rows["JourneyMapVersion"] = JourneyMapVersion.objects.create(

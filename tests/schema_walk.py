@@ -74,6 +74,8 @@ def value_for(type_ref: dict, name: str, field_name: str, rows: dict, used: list
         "Decimal": "1",
         "Amount": "1",
         "Date": "2026-01-01",
+        # The only required JSON argument is personaMatchPreview's rules: a valid rule.
+        "JSON": {"match": {"field": "country", "op": "in", "value": ["x"]}},
     }
     return scalars.get(type_name, "2026-01-01T00:00:00+00:00")  # DateTime, EventTime
 

@@ -16,6 +16,7 @@ from accounts.models import (
     AccountStage,
     Contact,
     ContactExternalId,
+    FeedbackResponse,
     Interaction,
     MilestoneAchievement,
 )
@@ -62,6 +63,7 @@ SNAPSHOT_MODELS = (
     ContactExternalId,
     Interaction,
     MilestoneAchievement,
+    FeedbackResponse,
     AccountStage,
 )
 
@@ -203,6 +205,7 @@ def test_a_run_on_a_later_day_stores_nothing_twice():
         "Accounts": 0,
         "Interactions": 0,
         "Achievements": 0,
+        "Feedback responses": 0,
         "Contacts": 0,
     }
     assert report.tallies["Interactions"].present == Interaction.objects.count()
@@ -338,3 +341,14 @@ def test_full_demo_seed():
     out_of_order = [s for s in sequences.values() if any(a > b for a, b in pairwise(s))]
     assert 5 <= len(out_of_order) <= 40
     assert Milestone.objects.filter(workspace=workspace).count() == len(demo.MILESTONES)
+
+
+def test_demo_customers_say_something_at_every_instrument():
+    workspace = seeded_catalogue()
+    report = activity.seed_activity(workspace=workspace, accounts=SMALL)
+    responses = FeedbackResponse.objects.filter(workspace=workspace)
+    assert report.tallies["Feedback responses"].created == responses.count()
+    instruments = set(responses.values_list("instrument", flat=True))
+    assert instruments == {"nps", "csat", "ces", "rating", "text"}
+    assert responses.exclude(comment="").exists()
+    assert not responses.filter(occurred_at__gte=activity.anchor_of(timezone.now())).exists()

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection, connections
 
 from accounts.identity import AccountRef, ContactRef
-from accounts.ingestion import AchievementItem, InteractionItem
-from accounts.models import Account, Interaction, MilestoneAchievement
+from accounts.ingestion import AchievementItem, FeedbackItem, InteractionItem
+from accounts.models import Account, FeedbackResponse, Interaction, MilestoneAchievement
 from tests.conftest import token_client
 from tests.factories import MilestoneFactory, PersonaFactory, TouchpointFactory
 from tests.graphql_helpers import gid
@@ -24,6 +24,9 @@ pytestmark = pytest.mark.django_db
 WHEN = "2026-03-02T09:30:00Z"
 RECORD = INGEST.replace("InteractionInput", "MilestoneAchievementInput").replace(
     "interactionsIngest", "milestonesRecord"
+)
+FEEDBACK_RECORD = INGEST.replace("InteractionInput", "FeedbackResponseInput").replace(
+    "interactionsIngest", "feedbackRecord"
 )
 UPSERT = """
 mutation($items: [AccountUpsertInput!]!) {
@@ -55,6 +58,20 @@ ACHIEVEMENT = {
     "account": INTERACTION["account"],
     "contact": INTERACTION["contact"],
 }
+FEEDBACK = {
+    "clientId": "x",
+    "instrument": "nps",
+    "occurredAt": WHEN,
+    "score": "9",
+    "scale": "10",
+    "comment": "Great",
+    "source": "survey",
+    "touchpoint": "webinar",
+    "stage": None,  # a Stage id: the test names no stage
+    "properties": {"form": "q3"},
+    "account": INTERACTION["account"],
+    "contact": INTERACTION["contact"],
+}
 
 
 def camel(name: str) -> str:
@@ -66,6 +83,7 @@ def test_the_templates_name_every_field_of_the_items():
     # A field added to an item must be added here, so the NUL test covers it.
     assert set(INTERACTION) == {camel(f.name) for f in fields(InteractionItem)}
     assert set(ACHIEVEMENT) == {camel(f.name) for f in fields(AchievementItem)}
+    assert set(FEEDBACK) == {camel(f.name) for f in fields(FeedbackItem)}
     for ref, ref_class in (("account", AccountRef), ("contact", ContactRef)):
         assert set(INTERACTION[ref]) == {camel(f.name) for f in fields(ref_class)}
 
@@ -128,6 +146,7 @@ def field_of(path) -> str:
     [
         (INGEST, "interactionsIngest", INTERACTION, Interaction),
         (RECORD, "milestonesRecord", ACHIEVEMENT, MilestoneAchievement),
+        (FEEDBACK_RECORD, "feedbackRecord", FEEDBACK, FeedbackResponse),
     ],
 )
 def test_a_nul_in_any_text_of_an_item_rejects_that_item_only(

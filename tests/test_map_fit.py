@@ -210,6 +210,48 @@ def test_stall_rates_beside_emotion(world):
     ]
 
 
+def test_measured_emotion_beside_the_designed_one(world):
+    from accounts.models import FeedbackResponse
+
+    def say(name, instrument, score, scale, at, persona=True):
+        FeedbackResponse.objects.create(
+            workspace=world.workspace,
+            account=world.account(name, persona),
+            occurred_at=at,
+            received_at=at,
+            client_id=f"fb-{FeedbackResponse.objects.count()}",
+            instrument=instrument,
+            score=score,
+            scale_min=scale[0] if scale else None,
+            scale_max=scale[1] if scale else None,
+        )
+
+    say("A", "nps", 10, (0, 10), day(0))  # Aware: -5 + 10 x 10/10 = 5
+    say("A", "csat", 2, (1, 5), day(2))  # Evaluate: -5 + 10 x 1/4 = -2.5
+    say("A", "ces", 4, (1, 7), day(3))  # Evaluate: -5 + 10 x 3/6 = 0
+    say("A", "text", None, None, day(3))  # no score: left out
+    say("B", "nps", 0, (0, 10), day(11))  # Adopt (B skipped to m2 at d10): -5
+    say("B", "rating", 5, (1, 5), day(12))  # Adopt: 5
+    say("X", "nps", 10, (0, 10), day(1), persona=False)  # another persona
+    rows = [
+        (row["stage_name"], row["emotion_score"], row["measured_score"],
+         row["measured_responses"], row["emotion_gap"])
+        for row in world.run()["stages"]
+    ]  # fmt: skip
+    assert rows == [
+        ("Aware", 2, 5.0, 1, 3.0),
+        ("Evaluate", -3, -1.25, 2, 1.75),
+        ("Adopt", 4, 0.0, 2, -4.0),
+    ]
+    # Only responses in the period count.
+    later = world.run(period_from=day(3).isoformat())["stages"]
+    assert [(r["measured_score"], r["measured_responses"]) for r in later] == [
+        (None, 0),
+        (0.0, 1),
+        (0.0, 2),
+    ]
+
+
 def test_period_and_stall_days(world):
     result = world.run(period_from=day(3).isoformat(), period_to=day(100), stall_days=30)
     # In [d3, d100): A demo d3 (Evaluate), demo d4, docs d5 (Adopt), B demo d11 (Adopt).

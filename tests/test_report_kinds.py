@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from accounts.models import FeedbackResponse
 from analytics.models import Report, ReportKind
 from tests.conftest import token_client
 from tests.factories import (
@@ -46,6 +47,17 @@ def activity(workspace):
         )
     MilestoneAchievementFactory(
         account=buyer, milestone=won, occurred_at=T0 + timedelta(hours=6), value=100
+    )
+    FeedbackResponse.objects.create(  # after the exit: at the second stage
+        workspace=workspace,
+        account=buyer,
+        occurred_at=T0 + timedelta(hours=7),
+        received_at=T0 + timedelta(hours=7),
+        client_id="nps-1",
+        instrument="nps",
+        score=10,
+        scale_min=0,
+        scale_max=10,
     )
     return {"map": journey_map}
 
@@ -96,6 +108,15 @@ KINDS = {
         lambda fixtures: {"period": "MONTH", "periods": 12},
         "retention { cohorts { size } }",
         lambda result: sum(c["size"] for c in result["retention"]["cohorts"]) == 1,
+    ),
+    ReportKind.FEEDBACK: (
+        "feedbackReportRequest",
+        lambda fixtures: {},
+        "feedback { byStage { stagePosition metrics { responses nps { score } } } }",
+        lambda result: (
+            [(r["stagePosition"], r["metrics"]["responses"]) for r in result["feedback"]["byStage"]]
+            == [(1, 0), (2, 1), (None, 0)]
+        ),
     ),
     ReportKind.PATHS: (
         "pathsReportRequest",

@@ -499,7 +499,11 @@ def test_ingestion_derives_milestones_and_stages(
     # A replay of the same batch changes nothing.
     with django_capture_on_commit_callbacks(execute=True):
         interactions_ingest(workspace=workspace, items=items)
-    assert process_activity(workspace.pk, [account.pk]) == {"achievements": 0, "stages": 0}
+    assert process_activity(workspace.pk, [account.pk]) == {
+        "personas": 0,
+        "achievements": 0,
+        "stages": 0,
+    }
     assert len(rule_rows()) == 1
 
 
@@ -545,7 +549,7 @@ def test_the_nightly_run_covers_every_workspace(workspace, other_workspace):
 def test_processing_a_deleted_workspace_does_nothing(workspace):
     workspace_id = workspace.pk
     workspace.delete()
-    assert process_activity(workspace_id, [1, 2]) == {"achievements": 0, "stages": 0}
+    assert process_activity(workspace_id, [1, 2]) == {"personas": 0, "achievements": 0, "stages": 0}
 
 
 def test_the_nightly_schedule_is_installed_once(db):

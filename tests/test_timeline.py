@@ -206,13 +206,14 @@ def test_new_events_between_pages_neither_repeat_nor_hide_entries(viewer, accoun
     ]
 
 
-def test_selector_merges_two_sorted_runs_without_reading_the_whole_history(
+def test_selector_merges_sorted_runs_without_reading_the_whole_history(
     account, workspace, django_assert_num_queries
 ):
     for minute in range(30):
         touch(account, minute)
         reach(account, minute + 0.5)
-    with django_assert_num_queries(2):  # one page of each kind, touchpoint/milestone joined
+    with django_assert_num_queries(3):  # one page of each kind (interactions, achievements,
+        # feedback), touchpoint or milestone joined
         page = account_timeline(workspace=workspace, account=account, first=4)
         names = [
             entry.event.touchpoint.key
@@ -449,8 +450,9 @@ def many_events(account, count: int):
 
 # Session, user and membership lookups; the account (or contact); then per kind: its page,
 # and one scoped prefetch per selected relation. Interactions: touchpoint, contact, the
-# contact's account, account; achievements: milestone, contact.
-EXPECTED_QUERIES = 3 + 1 + (1 + 4) + (1 + 2)
+# contact's account, account; achievements: milestone, contact; feedback: its page (empty,
+# so nothing to prefetch).
+EXPECTED_QUERIES = 3 + 1 + (1 + 4) + (1 + 2) + 1
 
 
 @pytest.mark.parametrize("size", [5, 50])
@@ -505,8 +507,9 @@ def test_named_fragments_and_aliases_are_optimized_too(viewer, account):
     items = [entry["item"] for entry in data["account"]["timeline"]["entries"]]
     assert len(items) == 20
     assert all(item.get("where") or item.get("milestone") for item in items)
-    # auth, account, interactions + touchpoints + contacts, achievements + milestones
-    assert len(captured.captured_queries) == 3 + 1 + 3 + 2
+    # auth, account, interactions + touchpoints + contacts, achievements + milestones,
+    # feedback responses
+    assert len(captured.captured_queries) == 3 + 1 + 3 + 2 + 1
 
 
 def test_a_page_without_nodes_reads_only_the_positions(viewer, account):
@@ -518,8 +521,8 @@ def test_a_page_without_nodes_reads_only_the_positions(viewer, account):
     with CaptureQueriesContext(connection) as captured:
         data = viewer(query, {"id": gid(account)}).data
     assert len(data["account"]["timeline"]["edges"]) == 5
-    assert len(captured.captured_queries) == 3 + 1 + 2
-    event_queries = [q["sql"] for q in captured.captured_queries[-2:]]
+    assert len(captured.captured_queries) == 3 + 1 + 3
+    event_queries = [q["sql"] for q in captured.captured_queries[-3:]]
     assert all("properties" not in sql for sql in event_queries)  # only() what is needed
 
 

@@ -1,18 +1,21 @@
 """Ingestion and identity mutations: thin resolvers over accounts services."""
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from strawberry.types import Info
 
-from accounts import ingestion, services
+from accounts import ingestion, personas, services
 from accounts.graphql.inputs import AccountMergeInput
 from accounts.graphql.results import AccountsUpsertResult, IngestResult
 from accounts.graphql.scalars import (
     AccountUpsertItemValue,
     AchievementItemValue,
+    FeedbackItemValue,
     InteractionItemValue,
 )
-from accounts.graphql.types import AccountType
+from accounts.graphql.types import AccountType, PersonaReassignmentType
 from accounts.ingestion import ItemRejected
 from journeys.graphql.types import PersonaType
 from workspaces.access import Scope
@@ -46,15 +49,32 @@ class AccountsMutation:
 
     @strawberry_django.mutation(
         extensions=_write(),
+        description="Store up to 1,000 feedback responses (survey answers, ratings, "
+        "comments), like interactionsIngest: each item is accepted, a duplicate or rejected "
+        "with reasons (a score outside its instrument's scale, say).",
+    )
+    def feedback_record(
+        self,
+        info: Info,
+        items: Annotated[
+            list[FeedbackItemValue],
+            strawberry.argument(description="Up to 1,000 responses, answered in this order."),
+        ],
+    ) -> IngestResult:
+        report = ingestion.feedback_record(workspace=current_workspace(info), items=items)
+        return IngestResult.of(report)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
         description="Find or create up to 1,000 accounts by reference and set their fields.",
     )
     def accounts_upsert(
         self, info: Info, items: list[AccountUpsertItemValue]
     ) -> AccountsUpsertResult:
         given = [item.get("persona") if isinstance(item, dict) else None for item in items]
-        personas = load_per_item(info, given, PersonaType, field="persona")
+        rows = load_per_item(info, given, PersonaType, field="persona")
         upserts = []
-        for item, persona in zip(items, personas, strict=True):
+        for item, persona in zip(items, rows, strict=True):
             try:
                 upserts.append(services.account_upsert_from_json(item, persona=persona))
             except ItemRejected as rejected:
@@ -71,3 +91,14 @@ class AccountsMutation:
         source = load(info, input.source, AccountType, field="source")
         target = load(info, input.target, AccountType, field="target")
         return services.account_merge(source=source, target=target)
+
+    @strawberry_django.mutation(
+        extensions=_write(),
+        description="Re-run the personas' matching rules over every account in the "
+        "background (accounts whose persona is MANUAL are left alone), then recompute the "
+        "current stages of those whose persona changed. Answered at once, QUEUED: follow "
+        "its progress with `personaReassignment(id:)`. While one is queued or running, "
+        "that one is answered.",
+    )
+    def personas_reassign(self, info: Info) -> PersonaReassignmentType:
+        return personas.persona_reassignment_start(workspace=current_workspace(info))

@@ -13,6 +13,7 @@ import strawberry
 InteractionItemValue = NewType("InteractionItemValue", object)
 AchievementItemValue = NewType("AchievementItemValue", object)
 AccountUpsertItemValue = NewType("AccountUpsertItemValue", object)
+FeedbackItemValue = NewType("FeedbackItemValue", object)
 
 
 def _as_given(value: Any) -> Any:
@@ -52,16 +53,30 @@ SCALARS = {
         "decimal, at least 0; defaults to the milestone's value), `currency` (ISO 4217), "
         "`properties` (a JSON object); " + _REF,
     ),
+    FeedbackItemValue: _item_scalar(
+        "FeedbackResponseInput",
+        "a feedback response (a survey answer, a rating or a comment): `clientId` "
+        "(required, unique in the workspace), `instrument` (required: NPS 0-10, CSAT 1-5 by "
+        "default, CES 1-7 by default, RATING 1-5 by default with halves allowed, or TEXT, a "
+        "comment without a score; any letter case), `occurredAt` (required: when the "
+        "customer answered, ISO 8601 with a UTC offset), `score` (on the instrument's "
+        "scale; required except for TEXT), `scale` (the top of the scale: NPS is always 10; "
+        "CSAT and CES 3 to 10, RATING 2 to 100), `comment` (required for TEXT), `source` "
+        "(e.g. survey, ticketing), `touchpoint` (a touchpoint's key), `stage` (a Stage id), "
+        "`properties` (a JSON object of at most 16 KiB); " + _REF,
+    ),
     AccountUpsertItemValue: _item_scalar(
         "AccountUpsertInput",
         "`ref` (required: {source, externalId, domain, name}, which account; created if "
         "missing), `name`, `industry` (texts), `employeeCount` (a whole number, at least "
         "0), `annualRevenue` (a decimal), `country` (ISO 3166-1 alpha-2 code, e.g. DE), "
-        "`persona` (a Persona id).",
+        "`persona` (a Persona id; set by hand, its personaSource becomes MANUAL unless "
+        "`personaSource` is given too), `personaSource` (RULE hands the persona back to "
+        "the personas' matching rules; MANUAL keeps the current one from them).",
     ),
 }
 
 # Checked by their service item by item (config.limits leaves their texts to it).
 PER_ITEM_SCALARS = frozenset(
-    {"InteractionInput", "MilestoneAchievementInput", "AccountUpsertInput"}
+    {"InteractionInput", "MilestoneAchievementInput", "FeedbackResponseInput", "AccountUpsertInput"}
 )

@@ -19,7 +19,11 @@ from workspaces.access import Scope
 from workspaces.graphql.permissions import get_access
 
 if TYPE_CHECKING:
-    from accounts.graphql.types import InteractionType, MilestoneAchievementType
+    from accounts.graphql.types import (
+        FeedbackResponseType,
+        InteractionType,
+        MilestoneAchievementType,
+    )
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -38,10 +42,12 @@ TimelineEntry = Annotated[
     Union[  # noqa: UP007 - lazy types do not support `|` on both sides
         Annotated["InteractionType", strawberry.lazy("accounts.graphql.types")],
         Annotated["MilestoneAchievementType", strawberry.lazy("accounts.graphql.types")],
+        Annotated["FeedbackResponseType", strawberry.lazy("accounts.graphql.types")],
     ],
     strawberry.union(
         "TimelineEntry",
-        description="An interaction or a milestone achievement: branch on __typename.",
+        description="An interaction, a milestone achievement or a feedback response: branch "
+        "on __typename.",
     ),
 ]
 
@@ -167,7 +173,11 @@ def _optimizer(info: Info) -> Callable[[QuerySet], QuerySet]:
     path = (
         raw.path.add_key("edges", "TimelineConnection").add_key(0).add_key("node", "TimelineEdge")
     )
-    names = {models.Interaction: "Interaction", models.MilestoneAchievement: "MilestoneAchievement"}
+    names = {
+        models.Interaction: "Interaction",
+        models.MilestoneAchievement: "MilestoneAchievement",
+        models.FeedbackResponse: "FeedbackResponse",
+    }
 
     def prepare(queryset: QuerySet) -> QuerySet:
         node_info = raw._replace(

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from enum import Enum
 
 import strawberry
 import strawberry_django
@@ -84,6 +85,12 @@ class AccountStageType(WorkspaceNode):
     entered_at: auto
 
 
+@strawberry.enum(name="PersonaSource", description="Who decides an account's persona.")
+class PersonaSource(Enum):
+    MANUAL = strawberry.enum_value("manual", description="Set by hand; rules leave it alone.")
+    RULE = strawberry.enum_value("rule", description="The personas' matching rules decide.")
+
+
 @strawberry_django.type(
     models.Account, name="Account", filters=AccountFilter, ordering=AccountOrder
 )
@@ -98,6 +105,15 @@ class AccountType(WorkspaceNode):
     country: auto
     persona: PersonaType | None
     first_seen_at: auto
+
+    @strawberry_django.field(
+        only=["persona_source"],
+        description="MANUAL: the persona was set by hand and the personas' matching rules "
+        "leave it alone; RULE: the rules decide it.",
+    )
+    def persona_source(self, root: models.Account) -> "PersonaSource":
+        return PersonaSource(root.persona_source)
+
     created_at: auto
     contacts: list["ContactType"] = strawberry_django.field(description="The account's people.")
     current_stages: list[AccountStageType] = strawberry_django.field(
@@ -176,6 +192,81 @@ class MilestoneAchievementType(WorkspaceNode):
     currency: auto
     origin: MilestoneOrigin
     properties: JSON
+
+
+@strawberry.enum(name="FeedbackInstrument", description="What a feedback response measures.")
+class FeedbackInstrument(Enum):
+    NPS = strawberry.enum_value("nps", description="Net Promoter Score, 0 to 10.")
+    CSAT = strawberry.enum_value("csat", description="Customer satisfaction, 1 to 5 by default.")
+    CES = strawberry.enum_value("ces", description="Customer effort, 1 to 7 by default.")
+    RATING = strawberry.enum_value("rating", description="A rating, 1 to 5 stars by default.")
+    TEXT = strawberry.enum_value("text", description="A comment without a score.")
+
+
+@strawberry_django.type(
+    models.FeedbackResponse,
+    name="FeedbackResponse",
+    description="What a customer said: a survey answer, a rating or a comment.",
+)
+class FeedbackResponseType(WorkspaceNode):
+    read_scopes = (Scope.ACCOUNTS_READ,)
+
+    client_id: auto = strawberry_django.field(description="The sender's id for the response.")
+    occurred_at: auto = strawberry_django.field(description="When the customer answered.")
+    received_at: auto = strawberry_django.field(description="When Waymark stored it.")
+    account: AccountType = strawberry_django.field(description="The account that answered.")
+    contact: ContactType | None = strawberry_django.field(description="The person, if known.")
+    instrument: FeedbackInstrument = strawberry_django.field(description="What it measures.")
+    score: Decimal | None = strawberry_django.field(description="The answer; null for TEXT.")
+    scale_min: int | None = strawberry_django.field(description="The scale's bottom.")
+    scale_max: int | None = strawberry_django.field(description="The scale's top.")
+    comment: auto = strawberry_django.field(description="What the customer wrote.")
+    source: auto = strawberry_django.field(description="e.g. survey, ticketing, review_site.")
+    touchpoint: TouchpointType | None = strawberry_django.field(
+        description="The touchpoint it is about, if given."
+    )
+    stage: StageType | None = strawberry_django.field(
+        description="The stage it is about, if the sender named one."
+    )
+    properties: JSON = strawberry_django.field(description="Anything else the sender gave.")
+
+
+@strawberry.enum(name="PersonaReassignmentStatus", description="Where a reassignment is.")
+class PersonaReassignmentStatus(Enum):
+    QUEUED = strawberry.enum_value("queued", description="Waiting for a worker.")
+    RUNNING = strawberry.enum_value("running", description="Matching accounts.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="Done.")
+    FAILED = strawberry.enum_value("failed", description="Stopped by an error (see error).")
+
+
+@strawberry_django.type(
+    models.PersonaReassignment,
+    name="PersonaReassignment",
+    description="A run of the personas' matching rules over every account of the workspace.",
+)
+class PersonaReassignmentType(WorkspaceNode):
+    read_scopes = (Scope.ACCOUNTS_READ,)
+
+    progress: auto = strawberry_django.field(description="Percent done.")
+    accounts: auto = strawberry_django.field(description="Accounts checked so far.")
+    changed: auto = strawberry_django.field(description="Accounts whose persona changed.")
+    error: auto = strawberry_django.field(description="Why it failed, if it did.")
+    created_at: auto = strawberry_django.field(description="When it was requested.")
+    started_at: auto = strawberry_django.field(description="When a worker took it up.")
+    finished_at: auto = strawberry_django.field(description="When it finished.")
+
+    @strawberry_django.field(only=["status"], description="Where the run is.")
+    def status(self, root: models.PersonaReassignment) -> PersonaReassignmentStatus:
+        return PersonaReassignmentStatus(root.status)
+
+
+@strawberry.type(description="What a set of matching rules would match, before it is saved.")
+class PersonaMatchPreview:
+    matching: int = strawberry.field(description="Accounts the rules match (any persona now).")
+    accounts: int = strawberry.field(description="Accounts in the workspace.")
+    sample: list[AccountType] = strawberry.field(
+        description="Up to 10 of the matching accounts, by name."
+    )
 
 
 AccountConnection = DjangoListConnection[AccountType]

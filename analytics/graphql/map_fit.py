@@ -115,7 +115,10 @@ class MapFitOutOfOrderRow:
     )
 
 
-@strawberry.type(description="A stage's designed emotion beside its measured stall rate.")
+@strawberry.type(
+    description="A stage's designed emotion beside its measured stall rate and the emotion "
+    "its customers' feedback shows."
+)
 class MapFitStageRow:
     stage: MapFitStage
     emotion_score: int | None = strawberry.field(description="Designed, from -5 to 5.")
@@ -125,6 +128,15 @@ class MapFitStageRow:
         description="Of them, still there at the period's end without activity for stallDays."
     )
     stall_rate: float | None = strawberry.field(description="stalled / entered; null if 0.")
+    measured_score: float | None = strawberry.field(
+        description="The mean of the scored feedback responses (NPS, CSAT, CES, ratings) given "
+        "while accounts were at the stage in the period, each mapped linearly from its scale "
+        "onto -5 to 5; null without responses."
+    )
+    measured_responses: int = strawberry.field(description="The responses behind it.")
+    emotion_gap: float | None = strawberry.field(
+        description="measuredScore - emotionScore: below 0, customers feel worse than designed."
+    )
 
 
 @strawberry.type(description="How the period's data fits the map.")
@@ -215,6 +227,10 @@ class MapFitResult:
                     entered=int(row["entered"]),
                     stalled=int(row["stalled"]),
                     stall_rate=row["stall_rate"],
+                    # Results stored before the measured columns existed have none.
+                    measured_score=row.get("measured_score"),
+                    measured_responses=int(row.get("measured_responses", 0)),
+                    emotion_gap=row.get("emotion_gap"),
                 )
                 for row in result["stages"]
             ],

@@ -39,6 +39,7 @@ from workspaces.access import Scope
 from workspaces.graphql.base import WorkspaceNode
 
 if TYPE_CHECKING:
+    from analytics.graphql.feedback import FeedbackResult
     from analytics.graphql.funnel import FunnelResult
     from analytics.graphql.map_fit import MapFitResult
     from analytics.graphql.map_versions import MapVersionsResult
@@ -292,6 +293,17 @@ class ReportType(WorkspaceNode):
         from analytics.graphql.funnel import FunnelResult
 
         return FunnelResult.from_report(root)
+
+    @strawberry_django.field(
+        only=["kind", "status", "result"],
+        description="The result, once a feedback report has succeeded; null otherwise.",
+    )
+    def feedback(
+        self, root: models.Report
+    ) -> Annotated["FeedbackResult", strawberry.lazy("analytics.graphql.feedback")] | None:
+        from analytics.graphql.feedback import FeedbackResult
+
+        return FeedbackResult.from_report(root)
 
     @strawberry_django.field(
         only=["kind", "status", "result"],

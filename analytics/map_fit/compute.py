@@ -12,10 +12,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, IntegerField, Max, Min, OuterRef, Subquery, Value
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    Min,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Account, Interaction, MilestoneAchievement
+from accounts.models import Account, FeedbackResponse, Interaction, MilestoneAchievement
 from analytics import stage_at_time
 from analytics.map_fit.parameters import map_pk
 from analytics.registry import RunContext
@@ -117,6 +127,7 @@ def compute_map_fit(context: RunContext) -> dict[str, Any]:
     context.progress(80)
     out_of_order = _out_of_order(plan, first_exit, start)
     stages = _stalls(plan, first_exit, activity, start, end, stall_days)
+    _measured(plan, stages, FeedbackResponse.objects.filter(**events), exits, start)
     context.progress(95)
     return {
         "journey_map": {
@@ -168,65 +179,47 @@ def off_map_volume(
     return sum(counts[0] for counts in used.values()), off_map
 
 
-def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
-    """{(stage key, touchpoint id, version): [interactions, accounts]} of the interactions
-    in the period, each at the stage its account was at when it happened, in the order
-    of the map version in force then (SQL, one query per version: the furthest exit
-    position reached at or before the interaction, per touchpoint)."""
+def _at_stages(plan: _Plan, events, exits, start: datetime | None, *fields: str, **aggregates):
+    """Aggregates of the events in the period per stage their account was at when they
+    happened, in the order of the map version in force then (SQL, one query per version:
+    the furthest exit position reached at or before the event), grouped also by `fields`.
+    Yields (stage key, version number, row: the fields' values, then the aggregates)."""
     if not plan.stages:
-        return {}
-    in_period = interactions if start is None else interactions.filter(occurred_at__gte=start)
-    used: dict[tuple[str, int, int], list[int]] = {}
-    for lower, upper, number in plan.timeline.ranges():
-        in_force = replace(plan.timeline, laid_out=number)
-        version = in_force.reference
-        if version is None or not version.stages:
-            continue
+        return
+    in_period = events if start is None else events.filter(occurred_at__gte=start)
+    for lower, upper, in_force, version in stage_at_time.versions_in_force(plan.timeline):
         rows_in_force = in_period
         if lower is not None:
             rows_in_force = rows_in_force.filter(occurred_at__gte=lower)
         if upper is not None:
             rows_in_force = rows_in_force.filter(occurred_at__lt=upper)
-        if version.exits and len(version.stages) > 1:
-            reached = Subquery(
-                exits.filter(
-                    account_id=OuterRef("account_id"), occurred_at__lte=OuterRef("occurred_at")
-                )
-                .annotate(
-                    reached_position=stage_at_time.exit_position_expression(
-                        in_force, merge_last=True
-                    )
-                )
-                .exclude(reached_position=None)
-                .order_by("-reached_position")
-                .values("reached_position")[:1],
-                output_field=IntegerField(),
-            )
-        else:
-            reached = Value(None, output_field=IntegerField())
         rows = (
             rows_in_force.order_by()
-            .annotate(reached=reached)
-            .values("reached", "touchpoint_id")
-            .annotate(interactions=Count("id"), accounts=Count("account_id", distinct=True))
-            .values_list("reached", "touchpoint_id", "interactions", "accounts")
+            .annotate(reached=stage_at_time.reached_position(in_force, exits))
+            .values("reached", *fields)
+            .annotate(**aggregates)
+            .values_list("reached", *fields, *aggregates)
         )
         # One furthest position per stage (merge_last), so distinct accounts do not double.
-        for reached_position, touchpoint_id, count, account_count in rows:
-            stage = version.stages[_stage_after(version, reached_position)]
-            entry = used.setdefault((stage.key, touchpoint_id, number), [0, 0])
-            entry[0] += count
-            entry[1] += account_count
+        for reached_position, *row in rows:
+            stage = version.stages[stage_at_time.stage_after(version, reached_position)]
+            yield stage.key, version.number, row
+
+
+def _usage(plan: _Plan, interactions, exits, start: datetime | None) -> dict:
+    """{(stage key, touchpoint id, version): [interactions, accounts]} of the interactions
+    in the period, each at the stage its account was at when it happened (see
+    _at_stages)."""
+    used: dict[tuple[str, int, int], list[int]] = {}
+    counts = {"interactions": Count("id"), "accounts": Count("account_id", distinct=True)}
+    for stage_key, number, row in _at_stages(
+        plan, interactions, exits, start, "touchpoint_id", **counts
+    ):
+        touchpoint_id, count, account_count = row
+        entry = used.setdefault((stage_key, touchpoint_id, number), [0, 0])
+        entry[0] += count
+        entry[1] += account_count
     return used
-
-
-def _stage_after(version: VersionPlan, position: int | None) -> int:
-    """The index of the stage an account is at once the furthest exit it reached is that
-    of the version's stage at `position` (None: none reached): the next stage, or the last."""
-    if position is None:
-        return 0
-    index = next(i for i, stage in enumerate(version.stages) if stage.position == position)
-    return min(index + 1, len(version.stages) - 1)
 
 
 def _fit(plan: _Plan, used: dict) -> tuple[list, list, int]:
@@ -308,6 +301,48 @@ def _accounts(plan: _Plan, interactions, achievements, exits) -> tuple[dict, dic
                 (first, last) if known is None else (min(known[0], first), max(known[1], last))
             )
     return first_exit, activity
+
+
+# A scored response on [scale_min, scale_max] mapped linearly onto the map's emotion
+# scale, -5 to 5: -5 + 10 x (score - scale_min) / (scale_max - scale_min).
+EMOTION_LOW, EMOTION_HIGH = -5, 5
+MEASURED_INSTRUMENTS = ("nps", "csat", "ces", "rating")
+
+
+def _normalised():
+    span = EMOTION_HIGH - EMOTION_LOW
+    return ExpressionWrapper(
+        Value(float(EMOTION_LOW))
+        + Value(float(span))
+        * (Cast("score", FloatField()) - Cast("scale_min", FloatField()))
+        / (Cast("scale_max", FloatField()) - Cast("scale_min", FloatField())),
+        output_field=FloatField(),
+    )
+
+
+def _measured(plan: _Plan, stages: list[dict], responses, exits, start) -> None:
+    """Add to each stage row the mean of its scored feedback responses normalised to the
+    emotion scale (responses given while the account was at the stage, in the period),
+    their count, and the gap measured - designed."""
+    scored = responses.filter(
+        instrument__in=MEASURED_INSTRUMENTS, score__isnull=False, scale_max__gt=F("scale_min")
+    )
+    sums: dict[str, list] = defaultdict(lambda: [0.0, 0])
+    for stage_key, _, (total, count) in _at_stages(
+        plan, scored, exits, start, total=Sum(_normalised()), count=Count("id")
+    ):
+        if count:  # grouping by a constant gives one row, even without responses
+            sums[stage_key][0] += total
+            sums[stage_key][1] += count
+    for row, stage in zip(stages, plan.stages, strict=True):
+        total, count = sums.get(stage.key, (0.0, 0))
+        measured = round(total / count, 2) if count else None
+        row["measured_score"] = measured
+        row["measured_responses"] = count
+        designed = row["emotion_score"]
+        row["emotion_gap"] = (
+            None if measured is None or designed is None else round(measured - designed, 2)
+        )
 
 
 def _out_of_order(plan: _Plan, first_exit: dict, start: datetime | None) -> list[dict]:

@@ -19,7 +19,9 @@ The result (JSON, stored on the Report) reads:
                         "accounts": int, "reached_later": int}, ...],
       "stages": [{"stage_id", "stage_position", "stage_name",
                   "emotion_score": int | None, "emotion_label": str,
-                  "entered": int, "stalled": int, "stall_rate": float | None}, ...]
+                  "entered": int, "stalled": int, "stall_rate": float | None,
+                  "measured_score": float | None, "measured_responses": int,
+                  "emotion_gap": float | None}, ...]
     }
 
 Ids are primary keys (the GraphQL types turn them into global ids). "to" is the period's
@@ -34,7 +36,7 @@ from analytics.registry import KindSpec
 
 SPEC = KindSpec(
     kind=ReportKind.MAP_FIT,
-    version="map_fit-1",
+    version="map_fit-2",
     parse=parse_parameters,
     compute=compute_map_fit,
 )

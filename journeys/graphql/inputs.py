@@ -24,7 +24,12 @@ class PersonaFields:
     pain_points: list[str] | None = UNSET
     objections: list[str] | None = UNSET
     preferred_channels: list[Channel] | None = UNSET
-    matching_rules: JSON | None = UNSET
+    matching_rules: JSON | None = strawberry.field(
+        default=UNSET,
+        description='{"priority": N, "match": CONDITION}: the accounts it matches get it as '
+        "their persona (unless set by hand). Checked against the grammar; try it first with "
+        "personaMatchPreview.",
+    )
 
 
 @strawberry.input
@@ -63,11 +68,56 @@ class TouchpointUpdateInput(TouchpointFields):
     phase: Phase | None = UNSET
 
 
-@strawberry.input(description="Touchpoint X at least minCount times within withinDays days.")
+@strawberry.input(
+    description="When activity achieves the milestone. Give one kind: touchpointKey with "
+    "minCount (and optionally withinDays, properties): touched at least minCount times "
+    "within withinDays days; touchpointKey with distinctContacts (and optionally "
+    "properties): that many different contacts touched it; feedback with minScore and/or "
+    "maxScore: a response so scored; or allOf / anyOf: a basket of rules."
+)
 class MilestoneRuleInput:
-    touchpoint_key: str
-    min_count: int
-    within_days: int
+    touchpoint_key: str | None = strawberry.field(default=None, description="A touchpoint key.")
+    min_count: int | None = strawberry.field(default=None, description="At least this often.")
+    within_days: int | None = strawberry.field(
+        default=None, description="All within this many days. Left out: at any times."
+    )
+    distinct_contacts: int | None = strawberry.field(
+        default=None, description="At least this many different contacts of the account."
+    )
+    properties: JSON | None = strawberry.field(
+        default=None,
+        description="Only interactions whose properties have these values (texts, whole "
+        'numbers or booleans), e.g. {"plan": "pro"}.',
+    )
+    feedback: str | None = strawberry.field(
+        default=None, description="A feedback instrument: nps, csat, ces or rating."
+    )
+    min_score: float | None = strawberry.field(default=None, description="Scored at least.")
+    max_score: float | None = strawberry.field(default=None, description="Scored at most.")
+    all_of: list["MilestoneRuleInput"] | None = strawberry.field(
+        default=None, description="Every one of these rules holds (the last one decides when)."
+    )
+    any_of: list["MilestoneRuleInput"] | None = strawberry.field(
+        default=None, description="One of these rules holds (the first one decides when)."
+    )
+
+    def to_json(self) -> dict:
+        """The rule in the model's JSON shape (journeys.milestone_rules)."""
+        if self.all_of is not None:
+            return {"all": [part.to_json() for part in self.all_of]}
+        if self.any_of is not None:
+            return {"any": [part.to_json() for part in self.any_of]}
+        names = {
+            "touchpoint": self.touchpoint_key,
+            "min_count": self.min_count,
+            "within_days": self.within_days,
+            "distinct_contacts": self.distinct_contacts,
+            "properties": self.properties,
+            "feedback": self.feedback,
+            "min_score": self.min_score,
+            "max_score": self.max_score,
+        }
+        return {name: value for name, value in names.items() if value is not None}
 
 
 @strawberry.input

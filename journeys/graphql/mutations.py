@@ -25,11 +25,7 @@ def _rule(data: dict) -> dict:
     """Store a typed rule input in the model's JSON shape."""
     rule = data.get("rule")
     if rule:
-        data["rule"] = {
-            "touchpoint": rule.touchpoint_key,
-            "min_count": rule.min_count,
-            "within_days": rule.within_days,
-        }
+        data["rule"] = rule.to_json()
     return data
 
 

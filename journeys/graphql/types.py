@@ -42,7 +42,10 @@ class PersonaType(WorkspaceNode):
     pain_points: list[str]
     objections: list[str]
     preferred_channels: list[Channel]
-    matching_rules: JSON
+    matching_rules: JSON = strawberry_django.field(
+        description='Which accounts fit this persona: {"priority": N, "match": CONDITION} '
+        "(docs/analytics.md, Personas that assign themselves); {} for none."
+    )
     created_at: auto
     updated_at: auto
     journey_maps: list["JourneyMapType"] = strawberry_django.field(
@@ -75,11 +78,41 @@ class TouchpointType(WorkspaceNode):
     updated_at: auto
 
 
-@strawberry.type(description="Touchpoint X at least minCount times within withinDays days.")
+@strawberry.type(
+    description="When activity achieves the milestone: one kind of rule, as MilestoneRuleInput "
+    "describes; the fields of the other kinds are null."
+)
 class MilestoneRule:
-    touchpoint_key: str
-    min_count: int
-    within_days: int
+    touchpoint_key: str | None = strawberry.field(description="A touchpoint key.")
+    min_count: int | None = strawberry.field(description="At least this often.")
+    within_days: int | None = strawberry.field(description="All within this many days.")
+    distinct_contacts: int | None = strawberry.field(
+        description="At least this many different contacts of the account."
+    )
+    properties: JSON | None = strawberry.field(description="Property values to match.")
+    feedback: str | None = strawberry.field(description="A feedback instrument.")
+    min_score: float | None = strawberry.field(description="Scored at least.")
+    max_score: float | None = strawberry.field(description="Scored at most.")
+    all_of: list["MilestoneRule"] | None = strawberry.field(description="Every one holds.")
+    any_of: list["MilestoneRule"] | None = strawberry.field(description="One of them holds.")
+
+    @classmethod
+    def of(cls, rule: dict) -> "MilestoneRule":
+        def number(name: str) -> float | None:
+            return None if rule.get(name) is None else float(rule[name])
+
+        return cls(
+            touchpoint_key=rule.get("touchpoint"),
+            min_count=rule.get("min_count"),
+            within_days=rule.get("within_days"),
+            distinct_contacts=rule.get("distinct_contacts"),
+            properties=rule.get("properties"),
+            feedback=rule.get("feedback"),
+            min_score=number("min_score"),
+            max_score=number("max_score"),
+            all_of=[cls.of(part) for part in rule["all"]] if "all" in rule else None,
+            any_of=[cls.of(part) for part in rule["any"]] if "any" in rule else None,
+        )
 
 
 @strawberry_django.type(
@@ -100,11 +133,7 @@ class MilestoneType(WorkspaceNode):
     def rule(self, root: models.Milestone) -> MilestoneRule | None:
         if not root.rule:
             return None
-        return MilestoneRule(
-            touchpoint_key=root.rule["touchpoint"],
-            min_count=root.rule["min_count"],
-            within_days=root.rule["within_days"],
-        )
+        return MilestoneRule.of(root.rule)
 
 
 @strawberry_django.type(models.StageTouchpoint, name="StageTouchpoint")

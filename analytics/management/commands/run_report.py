@@ -31,6 +31,8 @@ def _snake(name: str) -> str:
 
 
 def _number(value) -> str:
+    if isinstance(value, dict):  # a group of figures (the feedback report's NPS, say)
+        return "(" + ", ".join(f"{name} {_number(item)}" for name, item in value.items()) + ")"
     if isinstance(value, float):
         return f"{value:,.2f}"
     return f"{value:,}" if isinstance(value, int) else str(value)

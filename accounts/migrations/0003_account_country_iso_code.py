@@ -26,7 +26,7 @@ def names_to_codes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ('accounts', '0002_feedback_and_persona_matching'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0003_map_versions_report_kind'),
+        ('analytics', '0004_feedback_report_kind'),
     ]
 
     operations = [
