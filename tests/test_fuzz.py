@@ -113,6 +113,15 @@ def custom_scalars(ids: list[str]) -> dict:
         "MilestoneAchievementInput": item_values(
             {**EVENT, "milestone": st.sampled_from(["ms", "nope"]), "value": JSON_VALUES}
         ),
+        "FeedbackResponseInput": item_values(
+            {
+                **EVENT,
+                "instrument": st.sampled_from(["nps", "csat", "text", "?"]),
+                "score": JSON_VALUES,
+                "scale": JSON_VALUES,
+                "stage": st.sampled_from(ids) | TEXT,
+            }
+        ),
         "AccountUpsertInput": item_values(
             {"ref": REF, "country": TEXT, "persona": st.sampled_from(ids) | TEXT, "name": TEXT}
         ),
