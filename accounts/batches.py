@@ -4,15 +4,15 @@ Each batch locks its accounts (in id order, so two workers never deadlock on eac
 before reading their activity: two runs for the same account - a retried task next to
 its first delivery, or the nightly run next to an ingestion task - then take turns, and
 the later one reads what the earlier one wrote. On SQLite the IMMEDIATE transaction mode
-serialises writers anyway.
+serialises writers anyway. A batch that still loses a race (a deadlock with another
+writer) is rolled back and run again, a few times, inside the task instead of failing it.
 """
 
 from collections.abc import Callable, Iterable
 
-from django.db import transaction
-
 from accounts.models import Account
 from workspaces.models import Workspace
+from workspaces.transactions import atomic_with_retry
 
 BATCH_SIZE = 500
 
@@ -29,22 +29,24 @@ def for_each_account_batch(
     workspaces or of deleted accounts are dropped. Returns the sum of what `work` returns."""
     total = 0
     accounts = Account.objects.filter(workspace=workspace)
+
+    def batch(queryset, limit=None):
+        ids = _lock(queryset, limit=limit)
+        return ids, (work(ids) if ids else 0)
+
     if account_ids is None:
         last = 0
         while True:
-            with transaction.atomic():
-                ids = _lock(accounts.filter(pk__gt=last), limit=batch_size)
-                if ids:
-                    total += work(ids)
+            queryset = accounts.filter(pk__gt=last)
+            ids, done = atomic_with_retry(lambda q=queryset: batch(q, batch_size))
+            total += done
             if len(ids) < batch_size:
                 return total
             last = ids[-1]
     wanted = sorted(set(account_ids))
     for start in range(0, len(wanted), batch_size):
-        with transaction.atomic():
-            ids = _lock(accounts.filter(pk__in=wanted[start : start + batch_size]))
-            if ids:
-                total += work(ids)
+        queryset = accounts.filter(pk__in=wanted[start : start + batch_size])
+        total += atomic_with_retry(lambda q=queryset: batch(q))[1]
     return total
 
 

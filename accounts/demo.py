@@ -236,16 +236,16 @@ class Region:
 
 
 NORTH_AMERICA = (
-    Region("United States", "en_US", "com", 80),
-    Region("Canada", "en_CA", "ca", 20),
+    Region("US", "en_US", "com", 80),
+    Region("CA", "en_CA", "ca", 20),
 )
 EMEA = (
-    Region("United Kingdom", "en_GB", "co.uk", 30),
-    Region("Germany", "de_DE", "de", 25),
-    Region("France", "fr_FR", "fr", 15),
-    Region("Netherlands", "nl_NL", "nl", 15),
-    Region("Sweden", "sv_SE", "se", 8),
-    Region("Ireland", "en_IE", "ie", 7),
+    Region("GB", "en_GB", "co.uk", 30),
+    Region("DE", "de_DE", "de", 25),
+    Region("FR", "fr_FR", "fr", 15),
+    Region("NL", "nl_NL", "nl", 15),
+    Region("SE", "sv_SE", "se", 8),
+    Region("IE", "en_IE", "ie", 7),
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.db.models import F
 from django.db.models.constants import OnConflict
 from django.db.models.lookups import In, Lookup
 from psycopg.types.json import Jsonb
@@ -50,19 +51,31 @@ class AnyOf(Lookup):
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", (*lhs_params, *self.rhs)
 
 
-def insert_new_events(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows given as {column: value}; rows whose client id exists are skipped."""
+def insert_new_events(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> set[str] | None:
+    """Insert rows given as {column: value}; rows whose client id exists are skipped.
+    Returns the client ids this insert stored, or None where the backend cannot tell."""
     if not rows:
-        return
+        return set()
     if connection.vendor == "postgresql":
-        _copy_insert(model, rows)
-    elif connection.vendor == "sqlite":
-        _executemany_insert(model, rows)
-    else:
-        model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=True)
+        return _copy_insert(model, rows)
+    if connection.vendor == "sqlite":
+        inserted = _executemany_insert(model, rows)
+        # SQLite has one writer at a time; a full count means every row is this call's.
+        return {row["client_id"] for row in rows} if inserted == len(rows) else None
+    model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=True)
+    return None
 
 
-def _executemany_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+def lock_accounts(account_ids: set[int]) -> None:
+    """Lock the accounts events are about, in id order, for the rest of the transaction:
+    the activity task locks its accounts in the same order, so the two take turns instead
+    of deadlocking on the foreign-key checks of the insert (deferred to COMMIT)."""
+    if account_ids and connection.features.has_select_for_update:
+        rows = Account.objects.filter(AnyOf(F("id"), account_ids)).order_by("pk")
+        list(rows.select_for_update(no_key=True).values_list("pk", flat=True))
+
+
+def _executemany_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> int:
     """What bulk_create(ignore_conflicts=True) does on SQLite - INSERT OR IGNORE, values
     prepared by each field's get_db_prep_save - without a model instance per row."""
     meta = model._meta
@@ -82,9 +95,10 @@ def _executemany_insert(model: type[models.Model], rows: Sequence[dict[str, Any]
     # Identifiers come from the model's metadata, quoted; values travel as parameters.
     with connection.cursor() as cursor:
         cursor.executemany(f"{insert} {table} ({columns}) VALUES ({placeholders})", params)
+        return cursor.rowcount
 
 
-def _copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+def _copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> set[str]:
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     # COPY fills only what it is given: columns the rows leave out get the model defaults.
@@ -115,9 +129,11 @@ def _copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> N
                 )
         cursor.execute(
             f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {staging} "  # noqa: S608
-            "ON CONFLICT (workspace_id, client_id) DO NOTHING"
+            "ON CONFLICT (workspace_id, client_id) DO NOTHING RETURNING client_id"
         )
+        stored = {client_id for (client_id,) in cursor.fetchall()}
         cursor.execute(f"DELETE FROM {staging}")  # noqa: S608
+    return stored
 
 
 def move_first_seen_back(earliest: Mapping[int, datetime]) -> None:

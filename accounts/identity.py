@@ -18,6 +18,7 @@ from django.db.models import F
 
 from accounts.event_store import AnyOf
 from accounts.models import Account, AccountExternalId, Contact, ContactExternalId
+from workspaces.cleaning import NUL, NUL_CODE, NUL_MESSAGE
 from workspaces.models import Workspace
 
 FREE_MAIL_DOMAINS = frozenset(
@@ -62,13 +63,15 @@ _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 
 
 class IdentityError(Exception):
-    """A reference that cannot name an account or contact; `field` says which part."""
+    """A reference that cannot name an account or contact; `field` says which part.
+    `errors` holds every problem found in the item's references (this one first)."""
 
     def __init__(self, field: str, message: str, code: str = "invalid"):
         super().__init__(message)
         self.field = field
         self.message = message
         self.code = code
+        self.errors = [self]
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,18 @@ def _external_key(ref, field: str) -> tuple[str, str] | None:
     return (source, external_id) if source else None
 
 
+def _check_texts(ref, field: str) -> None:
+    """Every part of a reference is text without NUL characters (JSON items may hold
+    anything)."""
+    for name in ref.__dataclass_fields__:
+        value = getattr(ref, name)
+        camel = "externalId" if name == "external_id" else name
+        if not isinstance(value, str):
+            raise IdentityError(f"{field}.{camel}", "Must be text.", "invalid_type")
+        if NUL in value:
+            raise IdentityError(f"{field}.{camel}", NUL_MESSAGE, NUL_CODE)
+
+
 @dataclass(frozen=True)
 class _Wanted:
     """An item's normalized references."""
@@ -144,22 +159,34 @@ class _Wanted:
 
 
 def clean_refs(account: AccountRef | None, contact: ContactRef | None) -> _Wanted:
-    """Check and normalize one item's references (raises IdentityError)."""
+    """Check and normalize one item's references: an IdentityError holding every problem
+    found (in `errors`)."""
     account = account or _NO_ACCOUNT
     contact = contact or _NO_CONTACT
-    try:
-        domain = normalize_domain(account.domain)
-    except IdentityError as error:
-        raise IdentityError("account.domain", error.message) from None
-    try:
-        email = normalize_email(contact.email)
-    except IdentityError as error:
-        raise IdentityError("contact.email", error.message) from None
+    errors: list[IdentityError] = []
+
+    def check(function, *args, field: str | None = None):
+        try:
+            return function(*args)
+        except IdentityError as error:
+            errors.append(IdentityError(field, error.message, error.code) if field else error)
+            return None
+
+    check(_check_texts, account, "account")
+    check(_check_texts, contact, "contact")
+    if errors:  # the checks below need text
+        raise _all(errors)
+    domain = check(normalize_domain, account.domain, field="account.domain") or ""
+    email = check(normalize_email, contact.email, field="contact.email") or ""
+    account_key = check(_external_key, account, "account")
+    contact_key = check(_external_key, contact, "contact")
+    if errors:
+        raise _all(errors)
     wanted = _Wanted(
-        account_key=_external_key(account, "account"),
+        account_key=account_key,
         account_domain=domain,
         account_name=account.name.strip()[:200],
-        contact_key=_external_key(contact, "contact"),
+        contact_key=contact_key,
         email=email,
         contact_name=contact.name.strip()[:200],
     )
@@ -171,6 +198,12 @@ def clean_refs(account: AccountRef | None, contact: ContactRef | None) -> _Wante
             "required",
         )
     return wanted
+
+
+def _all(errors: list[IdentityError]) -> IdentityError:
+    first = errors[0]
+    first.errors = errors
+    return first
 
 
 @dataclass(frozen=True)

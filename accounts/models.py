@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from journeys.models import JourneyMap, Milestone, Persona, Seniority, Stage, Touchpoint
+from workspaces.cleaning import validate_country
 from workspaces.models import Workspace, WorkspaceScopedModel
 
 
@@ -35,6 +36,12 @@ class Account(WorkspaceScopedModel):
     )
     country = models.CharField(
         max_length=64, blank=True, help_text="Country code (ISO 3166-1 alpha-2), e.g. DE."
+    )
+    country = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_country],
+        help_text="ISO 3166-1 alpha-2 code, e.g. DE.",
     )
     persona = models.ForeignKey(
         Persona,

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -10,7 +11,17 @@ from django.utils import timezone
 
 from accounts import signals
 from accounts.identity import AccountRef, IdentityError, clean_refs, resolve_identities
-from accounts.ingestion import MAX_BATCH, ItemError, ItemInvalid, clean_amount
+from accounts.ingestion import (
+    MAX_BATCH,
+    Checks,
+    ItemError,
+    ItemInvalid,
+    ItemRejected,
+    clean_amount,
+    clean_text,
+    ref_from_json,
+    unknown_fields,
+)
 from accounts.models import (
     Account,
     AccountExternalId,
@@ -22,6 +33,7 @@ from accounts.models import (
     PersonaSource,
 )
 from accounts.tasks import enqueue_activity_processing
+from workspaces.cleaning import validate_country
 from workspaces.errors import field_error
 from workspaces.models import Workspace
 from workspaces.services import apply_changes
@@ -65,13 +77,93 @@ def _validation_errors(error: ValidationError) -> list[ItemError]:
     ]
 
 
-def accounts_upsert(*, workspace: Workspace, items: Sequence[AccountUpsert]) -> list[UpsertResult]:
-    """Find or create each account by its reference, then set the given fields."""
+def _employee_count(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ItemInvalid("employeeCount", "Must be a whole number.", "invalid_type")
+    if not 0 <= value <= 2_147_483_647:
+        raise ItemInvalid("employeeCount", "From 0 to 2147483647.", "min_value")
+    return value
+
+
+def _country(value: Any) -> str:
+    country = clean_text(value, "country", 2).upper()
+    try:
+        validate_country(country)
+    except ValidationError as error:
+        raise ItemInvalid("country", error.messages[0], "invalid_country") from None
+    return country
+
+
+def _persona_source(value: Any) -> str:
+    names = {source.name: source.value for source in PersonaSource}
+    if value not in names:
+        raise ItemInvalid("personaSource", "RULE or MANUAL.", "invalid_choice")
+    return names[value]
+
+
+def account_upsert_from_json(value: Any, *, persona: Any = None) -> AccountUpsert:
+    """An upsert item from its JSON object (the GraphQL API): every problem of the item
+    at once (ItemRejected). `persona` is the row its persona id named (loaded by the
+    caller inside the workspace), or the ItemError saying why it names none."""
+    if not isinstance(value, dict):
+        raise ItemRejected([ItemError(None, "Each item must be a JSON object.", "invalid_type")])
+    errors = unknown_fields(value, UPSERT_KEYS)
+    checks = Checks()
+    checks.errors.extend(errors)
+    ref = ref_from_json(value.get("ref"), "ref", AccountRef, checks.errors)
+    if value.get("ref") is None:
+        checks.errors.append(ItemError("ref", "This field is required.", "required"))
+    changes: dict[str, Any] = {}
+    for key, name, length in (("name", "name", 200), ("industry", "industry", 120)):
+        if value.get(key) is not None:
+            changes[name] = checks(clean_text, value[key], key, length)
+    if value.get("employeeCount") is not None:
+        changes["employee_count"] = checks(_employee_count, value["employeeCount"])
+    if value.get("annualRevenue") is not None:
+        changes["annual_revenue"] = checks(
+            clean_amount, value["annualRevenue"], "annualRevenue", minimum=Decimal(0)
+        )
+    if value.get("country") is not None:
+        changes["country"] = checks(_country, value["country"])
+    if isinstance(persona, ItemError):
+        checks.errors.append(persona)
+    elif persona is not None:
+        changes["persona"] = persona
+    if value.get("personaSource") is not None:
+        changes["persona_source"] = checks(_persona_source, value["personaSource"])
+    checks.done()
+    return AccountUpsert(ref=ref, changes=changes)
+
+
+UPSERT_KEYS = frozenset(
+    {
+        "ref",
+        "name",
+        "industry",
+        "employeeCount",
+        "annualRevenue",
+        "country",
+        "persona",
+        "personaSource",
+    }
+)
+
+
+def accounts_upsert(
+    *, workspace: Workspace, items: Sequence[AccountUpsert | ItemRejected]
+) -> list[UpsertResult]:
+    """Find or create each account by its reference, then set the given fields; items
+    given as ItemRejected (see account_upsert_from_json) are answered with their errors."""
     if len(items) > MAX_BATCH:
         raise field_error("items", f"At most {MAX_BATCH} items a call.", "too_many")
     results = [UpsertResult(index) for index in range(len(items))]
     wanted = {}
     for index, item in enumerate(items):
+        if isinstance(item, ItemRejected):
+            results[index].errors = item.errors
+            continue
         try:
             if not (item.ref.external_id or item.ref.domain):
                 raise IdentityError(
@@ -79,7 +171,10 @@ def accounts_upsert(*, workspace: Workspace, items: Sequence[AccountUpsert]) -> 
                 )
             wanted[index] = clean_refs(item.ref, None)
         except IdentityError as error:
-            results[index].errors = [ItemError(error.field, error.message, error.code)]
+            results[index].errors = [
+                ItemError(e.field.replace("account", "ref", 1), e.message, e.code)
+                for e in error.errors
+            ]
     with transaction.atomic():
         identities = resolve_identities(workspace, list(wanted.values()))
         accounts = Account.objects.in_bulk([i.account_id for i in identities])
@@ -101,14 +196,9 @@ def _apply_upsert(index: int, account: Account, item: AccountUpsert) -> UpsertRe
     if "persona" in changes and "persona_source" not in changes:
         # A persona given by hand stays: the personas' matching rules leave it alone.
         changes["persona_source"] = PersonaSource.MANUAL
-    try:
-        if "annual_revenue" in changes:
-            changes["annual_revenue"] = clean_amount(changes["annual_revenue"], "annualRevenue")
-        persona = changes.get("persona")
-        if persona is not None and persona.workspace_id != account.workspace_id:
-            raise ItemInvalid("persona", "Persona not found.", "not_found")
-    except ItemInvalid as invalid:
-        return UpsertResult(index, errors=[invalid.error])
+    persona = changes.get("persona")
+    if persona is not None and persona.workspace_id != account.workspace_id:
+        return UpsertResult(index, errors=[ItemError("persona", "Persona not found.", "not_found")])
     try:
         with transaction.atomic():
             apply_changes(account, changes, allowed=ACCOUNT_FIELDS)

@@ -110,6 +110,9 @@ class Report(WorkspaceScopedModel):
     started_at = models.DateTimeField(
         null=True, blank=True, help_text="When the last attempt started."
     )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the run computing it."
+    )
     finished_at = models.DateTimeField(
         null=True, blank=True, help_text="When the report succeeded or failed."
     )

@@ -9,7 +9,20 @@ from typing import Any
 from django.utils.module_loading import import_string
 
 from analytics.models import ReportKind
+from workspaces.cleaning import MomentInvalid, clean_moment
 from workspaces.models import Workspace
+
+
+def moment_parameter(add: Callable[..., None], field: str, value: Any) -> str | None:
+    """A date-time parameter as stored (ISO 8601, UTC), or None after `add(field, message,
+    code)` when it is no date-time with an offset in range (workspaces.cleaning)."""
+    if value is None:
+        return None
+    try:
+        return clean_moment(value).isoformat()
+    except MomentInvalid as invalid:
+        add(field, f"An ISO 8601 date-time with a UTC offset: {invalid.message}", invalid.code)
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,21 @@
 """The shared runner of every analysis: request, run once, store the result atomically.
 
 django-q2's ORM broker delivers a task at least once: a worker that dies, or a task that
-outlives `retry`, is delivered again. So a run first claims its report under a row lock;
-a report that already finished is left alone, one claimed by a live run is left to it,
-and a run whose claim was taken over stores nothing. The result is written in the same
+outlives `retry`, is delivered again (config/task_broker.py: within about one lease of
+the death). So a run first claims its report under a row lock; a report that already
+finished is left alone, one claimed by a live run is left to it, and a run whose claim
+was taken over stores nothing. A run is live while its heartbeat (written every
+HEARTBEAT_SECONDS by a thread of the worker) is younger than STALE_SECONDS: a killed
+worker's report is taken over by the next delivery. The result is written in the same
 transaction that marks the report succeeded. A computation that raises fails the report
-with its message (re-running would fail the same way); after `max_attempts` runs that
-never finished, the report fails too.
+with its message (re-running would fail the same way) - except when the database went
+away (restarted, failed over): then the run waits for it, reconnects and computes again,
+for up to DATABASE_WAIT_SECONDS. After `max_attempts` runs that never finished, the
+report fails too.
 """
 
 import logging
+import threading
 import time
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
@@ -17,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from analytics.models import Report, ReportDefinition
@@ -28,6 +34,12 @@ from workspaces.observability import REPORT_DURATION
 
 logger = logging.getLogger(__name__)
 Status = Report.Status
+HEARTBEAT_SECONDS = 5
+# Below the broker's lease minus one renewal interval (2/3 of TASK_LEASE_SECONDS): the
+# redelivery of a dead worker's task always finds its heartbeat stale.
+STALE_SECONDS = 15
+DATABASE_WAIT_SECONDS = 120
+DATABASE_GONE = (OperationalError, InterfaceError)
 
 
 def _code_version(kind_version: str) -> str:
@@ -114,8 +126,9 @@ def _claim(report_id: int) -> Report | None:
         report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None or report.status in (Status.SUCCEEDED, Status.FAILED):
             return None
-        stale = timezone.now() - timedelta(seconds=settings.TASK_TIMEOUT_SECONDS)
-        if report.status == Status.RUNNING and report.started_at and report.started_at > stale:
+        stale = timezone.now() - timedelta(seconds=STALE_SECONDS)
+        alive_at = report.heartbeat_at or report.started_at
+        if report.status == Status.RUNNING and alive_at and alive_at > stale:
             return None  # a duplicate delivery while the first run is alive
         if report.attempts >= settings.Q_CLUSTER["max_attempts"]:
             # Every earlier attempt died with its worker (killed, out of memory).
@@ -128,9 +141,11 @@ def _claim(report_id: int) -> Report | None:
         report.status = Status.RUNNING
         report.attempts += 1
         report.progress = 0
-        report.started_at = timezone.now()
+        report.started_at = report.heartbeat_at = timezone.now()
         report.error = ""
-        report.save(update_fields=["status", "attempts", "progress", "started_at", "error"])
+        report.save(
+            update_fields=["status", "attempts", "progress", "started_at", "heartbeat_at", "error"]
+        )
         return report
 
 
@@ -142,7 +157,7 @@ def _still_ours(report: Report):
 
 def report_run(report_id: int) -> Report | None:
     """Run a queued report; idempotent, so a redelivered task does no harm."""
-    report = _claim(report_id)
+    report = _until_database_answers(lambda: _claim(report_id))
     if report is None:
         return None
     spec = spec_for(report.kind)
@@ -154,16 +169,96 @@ def report_run(report_id: int) -> Report | None:
 
     context = RunContext(report.workspace, report.parameters, report.data_cutoff, progress)
     started = time.perf_counter()
-    try:
-        result = spec.compute(context)
-    except Exception as error:
-        logger.exception("Report %s failed", report.pk)
-        _finish(report, status=Status.FAILED, error=f"{type(error).__name__}: {error}")
-        REPORT_DURATION.labels(report.kind, "failed").observe(time.perf_counter() - started)
-        return report
-    _finish(report, status=Status.SUCCEEDED, result=result)
+    with _Heartbeat(report):
+        deadline = time.monotonic() + DATABASE_WAIT_SECONDS
+        while True:
+            try:
+                result = spec.compute(context)
+                break
+            except DATABASE_GONE as error:
+                if connection.in_atomic_block or not _reconnect(deadline):
+                    raise  # the broker delivers it again later; the claim goes stale
+                logger.warning("Report %s: the database went away (%s); again", report.pk, error)
+            except Exception as error:
+                logger.exception("Report %s failed", report.pk)
+                _until_database_answers(
+                    lambda error=error: _finish(
+                        report, status=Status.FAILED, error=_error_text(error)
+                    )
+                )
+                REPORT_DURATION.labels(report.kind, "failed").observe(time.perf_counter() - started)
+                return report
+        _until_database_answers(lambda: _finish(report, status=Status.SUCCEEDED, result=result))
     REPORT_DURATION.labels(report.kind, "succeeded").observe(time.perf_counter() - started)
     return report
+
+
+def _error_text(error: Exception) -> str:
+    """What a failed report says: the kind of error and its message, no SQL."""
+    if isinstance(error, DatabaseError):
+        return f"{type(error).__name__}: the database refused a query of this report."
+    return f"{type(error).__name__}: {error}"
+
+
+def _reconnect(deadline: float) -> bool:
+    """Wait for the database to answer again (True), or give up at the deadline."""
+    pause = 0.5
+    while time.monotonic() < deadline:
+        connection.close()
+        try:
+            connection.ensure_connection()
+            return True
+        except DATABASE_GONE:
+            time.sleep(pause)
+            pause = min(pause * 2, 5)
+    return False
+
+
+def _until_database_answers(work):
+    """`work()`, again after a reconnect while the database is away (up to a deadline)."""
+    deadline = time.monotonic() + DATABASE_WAIT_SECONDS
+    while True:
+        try:
+            return work()
+        except DATABASE_GONE:
+            if connection.in_atomic_block or not _reconnect(deadline):
+                raise
+
+
+class _Heartbeat:
+    """While a worker computes a report, a thread writes its heartbeat every
+    HEARTBEAT_SECONDS (inline runs - tests, the run_report command - need none: nothing
+    redelivers them)."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.stop = threading.Event()
+        self.thread = None
+
+    def __enter__(self):
+        if not settings.Q_CLUSTER.get("sync") and not connection.in_atomic_block:
+            self.thread = threading.Thread(target=self._beat, name="report-heartbeat", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=HEARTBEAT_SECONDS * 2)
+
+    def _beat(self):
+        from django.db import connections
+
+        try:
+            while not self.stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    Report.objects.filter(
+                        pk=self.report.pk, attempts=self.report.attempts, status=Status.RUNNING
+                    ).update(heartbeat_at=timezone.now())
+                except DATABASE_GONE:
+                    connections["default"].close()  # this thread's; reopened next beat
+        finally:
+            connections.close_all()
 
 
 def _finish(report: Report, *, status: str, result=None, error: str = "") -> None:

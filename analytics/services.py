@@ -246,6 +246,7 @@ def run_due_definitions(*, now: datetime | None = None) -> list[Report]:
 
 SPEND_FIELDS = ("touchpoint", "campaign", "period_start", "period_end", "amount", "currency")
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 12  # the column's room (14 digits, 2 of them cents)
 
 
 def _lock_spend(workspace: Workspace) -> None:
@@ -270,6 +271,10 @@ def _normalized(data: dict[str, Any]) -> dict[str, Any]:
             raise field_error("amount", "Not a number.", Code.INVALID) from None
         if not amount.is_finite():
             raise field_error("amount", "Not a number.", Code.INVALID)
+        if abs(amount) >= MAX_AMOUNT:
+            raise field_error(
+                "amount", f"Out of range: below {MAX_AMOUNT:,} is allowed.", "invalid"
+            )
         data["amount"] = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     return data
 
@@ -411,7 +416,8 @@ def spend_import(*, workspace: Workspace, items: Sequence[SpendItem]) -> IngestR
     (the same amount was stored already: nothing changed) or rejected with reasons.
     Within a batch, a later row for the same target wins. A few queries per batch; the
     checks above are those of the model (amounts below 10^12, so within its digits)."""
-    keys = {str(item.touchpoint).strip() for item in items if item.touchpoint}
+    keys = {str(item.touchpoint).strip() for item in items if item.touchpoint} - {""}
+    keys = {key for key in keys if "\x00" not in key}  # rejected by clean_text per row
     touchpoints = {
         row.key: row for row in Touchpoint.objects.filter(workspace=workspace, key__in=keys)
     }

@@ -2,9 +2,10 @@
 
 Every refusal is a GraphQL error with an `extensions.code` a client can branch on:
 QUERY_TOO_DEEP, TOO_MANY_ALIASES, QUERY_TOO_LARGE, PAGE_TOO_LARGE, INVALID_PAGE_SIZE,
-LIST_TOO_LONG, INTROSPECTION_DISABLED. An unexpected exception reaches the client as
-"Unexpected error." with INTERNAL_ERROR. Settings are read on every operation, except the
-page size, which the schema's config fixes at startup (GRAPHQL_MAX_PAGE_SIZE).
+LIST_TOO_LONG, INVALID_CHARACTER (a NUL in a text), INTROSPECTION_DISABLED. An unexpected
+exception reaches the client as "Unexpected error." with INTERNAL_ERROR. Settings are read
+on every operation, except the page size, which the schema's config fixes at startup
+(GRAPHQL_MAX_PAGE_SIZE).
 """
 
 import re
@@ -27,7 +28,12 @@ from graphql import (
     VariableDefinitionNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
+    is_input_object_type,
+    is_list_type,
+    is_scalar_type,
 )
+from graphql.utilities import type_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
@@ -37,6 +43,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.relay.types import GlobalIDValueError
+
+from workspaces.cleaning import NUL, has_nul
 
 MASKED_MESSAGE = "Unexpected error."
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -258,6 +267,75 @@ def _is_cursor(value: str, connection: str = "") -> bool:
     return prefix == "arrayconnection" and offset.isdigit()
 
 
+def _nul_paths(value: Any, type_: Any, path: str, exempt: frozenset[str]) -> Iterator[str]:
+    """Paths of the texts holding a NUL inside a (JSON) variable value of a GraphQL input
+    type; values of the `exempt` types (checked item by item by their service) are left."""
+    type_ = get_nullable_type(type_)
+    if is_scalar_type(type_) and type_.name in exempt:
+        return
+    if is_list_type(type_) and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, type_.of_type, f"{path}[{index}]", exempt)
+    elif is_input_object_type(type_) and isinstance(value, dict):
+        for name, item in value.items():
+            field = type_.fields.get(name)
+            if field is not None:
+                yield from _nul_paths(item, field.type, f"{path}.{name}", exempt)
+    elif has_nul(value):
+        yield path
+
+
+def _literal_nul_paths(node: ValueNode, type_: Any, path: str, exempt: frozenset[str]):
+    """The same for a literal argument value (variables inside it are checked as such)."""
+    type_ = get_nullable_type(type_)
+    if type_ is None or (is_scalar_type(type_) and type_.name in exempt):
+        return
+    if isinstance(node, ListValueNode):
+        item_type = type_.of_type if is_list_type(type_) else type_
+        for index, item in enumerate(node.values):
+            yield from _literal_nul_paths(item, item_type, f"{path}[{index}]", exempt)
+    elif isinstance(node, ObjectValueNode):
+        fields = type_.fields if is_input_object_type(type_) else {}
+        for field in node.fields:
+            name = field.name.value
+            inner = fields[name].type if name in fields else type_
+            yield from _literal_nul_paths(field.value, inner, f"{path}.{name}", exempt)
+    elif isinstance(node, StringValueNode) and NUL in node.value:
+        yield path
+
+
+def _nul_error(path: str, node=None) -> GraphQLError:
+    return GraphQLError(
+        f"The text at {path} contains a NUL character (\\u0000), which cannot be stored.",
+        node,
+        extensions={"code": "INVALID_CHARACTER", "argument": path},
+    )
+
+
+def _text_rule(*, variables: dict[str, Any], exempt: frozenset[str]) -> type[ValidationRule]:
+    """A rule that refuses NUL characters in every text of every argument and variable:
+    PostgreSQL cannot store them, and a filter holding one matches nothing anyway."""
+
+    class TextRule(ValidationRule):
+        def enter_variable_definition(self, node: VariableDefinitionNode, *_args: Any) -> None:
+            name = node.variable.name.value
+            type_ = type_from_ast(self.context.schema, node.type)
+            if type_ is None or name not in variables:
+                return
+            for path in _nul_paths(variables[name], type_, f"${name}", exempt):
+                self.report_error(_nul_error(path, node))
+
+        def enter_argument(self, node, *_args: Any) -> None:
+            argument = self.context.get_argument()
+            if argument is None:
+                return
+            where = node.name.value
+            for path in _literal_nul_paths(node.value, argument.type, where, exempt):
+                self.report_error(_nul_error(path, node))
+
+    return TextRule
+
+
 class InputLimits(SchemaExtension):
     """Lists longer than GRAPHQL_MAX_LIST_INPUT (in variables or literal arguments) and
     connection pages over the schema's `relay_max_results` are refused during validation,
@@ -270,8 +348,20 @@ class InputLimits(SchemaExtension):
             max_list=settings.GRAPHQL_MAX_LIST_INPUT,
             max_page=context.schema.config.relay_max_results,
         )
-        context.validation_rules = (*context.validation_rules, rule)
+        text_rule = _text_rule(
+            variables=context.variables if isinstance(context.variables, dict) else {},
+            exempt=per_item_types(),
+        )
+        context.validation_rules = (*context.validation_rules, rule, text_rule)
         yield
+
+
+def per_item_types() -> frozenset[str]:
+    """Types whose values their service checks item by item (ingestion batches): a bad
+    character there rejects its item, not the whole request."""
+    from accounts.graphql.scalars import PER_ITEM_SCALARS
+
+    return PER_ITEM_SCALARS
 
 
 def introspection_enabled() -> bool:
@@ -303,7 +393,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     """An exception the code did not mean to raise (denials and bad queries are GraphQL
     errors of their own, or carry no original error)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, GraphQLError | GlobalIDValueError)
 
 
 class ErrorMasking(MaskErrors):
@@ -315,6 +405,15 @@ class ErrorMasking(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         return _with_code(super().anonymise_error(error), "INTERNAL_ERROR")
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        # A global id that names no type of this API, wherever one is resolved: the
+        # client's mistake, with a code.
+        for error in getattr(self.execution_context.result, "errors", None) or ():
+            if isinstance(error.original_error, GlobalIDValueError):
+                error.message = "Invalid id: it names no type of this API."
+                _with_code(error, "INVALID_ID")
 
 
 def graphql_limits() -> list:

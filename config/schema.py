@@ -27,7 +27,9 @@ from journeys.graphql.schema import JourneysQuery
 from notifications.graphql.schema import WebhooksMutation, WebhooksQuery
 from workspaces.graphql.audit import AuditQuery
 from workspaces.graphql.audit_extension import AuditLogExtension
+from workspaces.graphql.base import CheckGlobalId
 from workspaces.graphql.permissions import requires
+from workspaces.graphql.scalars import SCALARS as WORKSPACE_SCALARS
 from workspaces.graphql.schema import SessionMutation, WorkspacesQuery
 from workspaces.graphql.tokens import TokensMutation, TokensQuery
 from workspaces.observability import count_error
@@ -46,7 +48,7 @@ class Query(
     WebhooksQuery,
 ):
     node: relay.Node | None = strawberry_django.node(
-        extensions=requires(None),
+        extensions=[*requires(None), CheckGlobalId()],
         description="Any row of the request's workspace by its global id.",
     )
 
@@ -120,7 +122,7 @@ schema = WaymarkSchema(
         *graphql_limits(),  # depth, aliases, tokens, lists, pages, introspection, masking
     ],
     config=StrawberryConfig(
-        scalar_map=ACCOUNT_SCALARS,
+        scalar_map={**WORKSPACE_SCALARS, **ACCOUNT_SCALARS},
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
         disable_field_suggestions=not settings.GRAPHQL_INTROSPECTION,
     ),

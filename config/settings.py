@@ -205,11 +205,15 @@ Q_CLUSTER = {
     "label": "Tasks",
     "sync": env_bool("TASKS_SYNC", default=False),
 }
+# ORM broker: a pulled task is leased for this long and renewed while its cluster lives,
+# so the tasks of a killed cluster run again within about one lease (config/task_broker.py).
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 30)
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["broker_class"] = "config.task_broker.LeasedORM"
 
 # Outbound webhooks (notifications/): https only and public addresses only, unless these
 # allow otherwise for local development and tests (both follow DEBUG by default).

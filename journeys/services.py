@@ -208,6 +208,11 @@ def _lock_map(journey_map: JourneyMap) -> JourneyMap:
     return locked
 
 
+def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    """The user to record as creator: none for API tokens (their request has no user)."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def _refuse_if_on_published_map(row: Touchpoint | Milestone) -> None:
     """Deleting a catalogue entry would remove its placements from a published map."""
     placements = StageTouchpoint if isinstance(row, Touchpoint) else StageMilestone
@@ -228,7 +233,7 @@ def journey_map_create(
 ) -> JourneyMap:
     if data.get("persona") is not None:
         _ensure_same_workspace(workspace, "persona", [data["persona"]])
-    journey_map = JourneyMap(workspace=workspace, created_by=created_by)
+    journey_map = JourneyMap(workspace=workspace, created_by=_user_or_none(created_by))
     return apply_changes(journey_map, data, allowed=JOURNEY_MAP_FIELDS)
 
 
@@ -369,7 +374,7 @@ def journey_map_duplicate(
             description=journey_map.description,
             is_template=is_template,
             duplicated_from=journey_map,
-            created_by=created_by,
+            created_by=_user_or_none(created_by),
         )
     )
     stages = list(journey_map.stages.order_by("position"))

@@ -111,6 +111,8 @@ as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres waymark
 
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/waymark"
 export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=waymark
+# For the recovery tests, which restart the cluster (tests/test_worker_recovery.py).
+export WAYMARK_PG_CTL="$PGBIN/pg_ctl" WAYMARK_PGDATA="$PGDATA_DIR"
 
 # The command runs in the background so that a SIGTERM or SIGINT sent to this script is
 # passed on to it at once; the cluster is removed once it has ended. (`<&0` keeps stdin:

@@ -285,7 +285,7 @@ def test_parameters(workspace):
         {"map_persona": "p", "stall_days": 0, "as_of": "2024-01-01", "by_persona": "yes", "x": 1},
     ) == {
         "stallDays": ["invalid"],
-        "asOf": ["invalid"],
+        "asOf": ["naive_datetime"],
         "byPersona": ["invalid"],
         "x": ["invalid"],
     }

@@ -349,7 +349,7 @@ def test_parse_checks_the_other_fields(world):
     assert errors(world, journey_map=journey_map, stall_days=0) == {"stallDays": ["invalid"]}
     assert errors(world, journey_map=journey_map, stall_days="9") == {"stallDays": ["invalid"]}
     assert errors(world, journey_map=journey_map, period_from="2024-01-01T00:00:00") == {
-        "periodFrom": ["invalid"]
+        "periodFrom": ["naive_datetime"]
     }
     assert errors(
         world, journey_map=journey_map, period_from=day(5).isoformat(), period_to=day(1)

@@ -423,7 +423,7 @@ def test_a_stale_run_is_taken_over_and_its_late_outcome_is_dropped(
     dead = runner._claim(report.pk)  # a worker claimed it, then died
     assert (dead.status, dead.attempts) == (Status.RUNNING, 1)
     long_ago = timezone.now() - timedelta(seconds=settings.TASK_TIMEOUT_SECONDS + 1)
-    Report.objects.filter(pk=report.pk).update(started_at=long_ago)
+    Report.objects.filter(pk=report.pk).update(started_at=long_ago, heartbeat_at=long_ago)
 
     assert runner.report_run(report.pk).status == Status.SUCCEEDED  # the retry
     runner._finish(dead, status=Status.FAILED, error="late")  # the first run wakes up

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.core.exceptions import ValidationError
@@ -17,3 +18,12 @@ def describe(error: ValidationError) -> str:
             for name, messages in error.message_dict.items()
         )
     return " ".join(dict.fromkeys(error.messages))
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """One problem of one item of a batch: the field (camelCase), a message and a code."""
+
+    field: str | None
+    message: str
+    code: str

@@ -11,10 +11,25 @@ from workspaces.models import Membership, Role, Workspace
 
 
 def validated_save(instance: models.Model) -> models.Model:
-    """Run every model validation, then save: the one way services persist a row."""
+    """Run every model validation, then save: the one way services persist a row.
+
+    An explicit null given for an optional text (or JSON) field that cannot be null means
+    "empty": it is stored as the field's empty value (a required one then fails
+    validation as blank), never handed to a NOT NULL column."""
+    _empty_for_null(instance)
     instance.full_clean()
     instance.save()
     return instance
+
+
+def _empty_for_null(instance: models.Model) -> None:
+    for field in instance._meta.concrete_fields:
+        if field.null or field.primary_key or getattr(instance, field.attname) is not None:
+            continue
+        if field.empty_strings_allowed and not field.is_relation:
+            setattr(instance, field.attname, "")
+        elif isinstance(field, models.JSONField) and field.has_default():
+            setattr(instance, field.attname, field.get_default())
 
 
 def apply_changes(

@@ -7,18 +7,19 @@ import strawberry_django
 from strawberry.types import Info
 
 from accounts import ingestion, personas, services
-from accounts.graphql.inputs import (
-    AccountMergeInput,
-    AccountUpsertInput,
-    FeedbackResponseInput,
-    InteractionInput,
-    MilestoneAchievementInput,
-)
+from accounts.graphql.inputs import AccountMergeInput
 from accounts.graphql.results import AccountsUpsertResult, IngestResult
+from accounts.graphql.scalars import (
+    AccountUpsertItemValue,
+    AchievementItemValue,
+    FeedbackItemValue,
+    InteractionItemValue,
+)
 from accounts.graphql.types import AccountType, PersonaReassignmentType
+from accounts.ingestion import ItemRejected
 from journeys.graphql.types import PersonaType
 from workspaces.access import Scope
-from workspaces.graphql.base import current_workspace, input_data, load
+from workspaces.graphql.base import current_workspace, load, load_per_item
 from workspaces.graphql.permissions import requires
 
 
@@ -33,15 +34,8 @@ class AccountsMutation:
         description="Store up to 1,000 interactions. Each item is accepted, a duplicate "
         "(its clientId was stored before: retries are safe) or rejected with reasons.",
     )
-    def interactions_ingest(
-        self,
-        info: Info,
-        items: Annotated[
-            list[InteractionInput],
-            strawberry.argument(description="The interactions, at most 1,000 per call."),
-        ],
-    ) -> IngestResult:
-        # The items arrive as ingestion.InteractionItem (see inputs.py).
+    def interactions_ingest(self, info: Info, items: list[InteractionItemValue]) -> IngestResult:
+        # The items arrive as JSON objects, checked one by one by the pipeline.
         report = ingestion.interactions_ingest(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
 
@@ -49,14 +43,7 @@ class AccountsMutation:
         extensions=_write(),
         description="Store up to 1,000 milestone achievements, like interactionsIngest.",
     )
-    def milestones_record(
-        self,
-        info: Info,
-        items: Annotated[
-            list[MilestoneAchievementInput],
-            strawberry.argument(description="The achievements, at most 1,000 per call."),
-        ],
-    ) -> IngestResult:
+    def milestones_record(self, info: Info, items: list[AchievementItemValue]) -> IngestResult:
         report = ingestion.milestones_record(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
 
@@ -70,7 +57,7 @@ class AccountsMutation:
         self,
         info: Info,
         items: Annotated[
-            list[FeedbackResponseInput],
+            list[FeedbackItemValue],
             strawberry.argument(description="Up to 1,000 responses, answered in this order."),
         ],
     ) -> IngestResult:
@@ -82,22 +69,16 @@ class AccountsMutation:
         description="Find or create up to 1,000 accounts by reference and set their fields.",
     )
     def accounts_upsert(
-        self,
-        info: Info,
-        items: Annotated[
-            list[AccountUpsertInput],
-            strawberry.argument(description="The accounts, at most 1,000 per call."),
-        ],
+        self, info: Info, items: list[AccountUpsertItemValue]
     ) -> AccountsUpsertResult:
+        given = [item.get("persona") if isinstance(item, dict) else None for item in items]
+        rows = load_per_item(info, given, PersonaType, field="persona")
         upserts = []
-        for item in items:
-            changes = input_data(item, exclude=("ref",))
-            changes = {name: value for name, value in changes.items() if value is not None}
-            if "persona" in changes:
-                changes["persona"] = load(info, changes["persona"], PersonaType, field="persona")
-            if "persona_source" in changes:
-                changes["persona_source"] = changes["persona_source"].value
-            upserts.append(services.AccountUpsert(ref=item.ref.to_ref(), changes=changes))
+        for item, persona in zip(items, rows, strict=True):
+            try:
+                upserts.append(services.account_upsert_from_json(item, persona=persona))
+            except ItemRejected as rejected:
+                upserts.append(rejected)
         results = services.accounts_upsert(workspace=current_workspace(info), items=upserts)
         return AccountsUpsertResult.of(results)
 

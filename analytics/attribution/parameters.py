@@ -1,11 +1,10 @@
 """The parameters of an attribution report: checked, completed with defaults, stored."""
 
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 
+from analytics.registry import moment_parameter
 from analytics.stage_at_time import stage_version
 from journeys.models import Milestone, Persona
 from workspaces.models import Workspace
@@ -68,14 +67,8 @@ def _choices(errors: _Errors, field: str, values, allowed) -> list[str]:
     return [value for value in allowed if value in values]
 
 
-def _datetime(errors: _Errors, field: str, value) -> str | None:
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
-    if parsed is None or parsed.tzinfo is None:
-        errors.add(field, "An ISO 8601 date-time with a UTC offset.")
-        return None
-    return parsed.isoformat()
+def _datetime(errors: _Errors, field: str, value: Any) -> str | None:
+    return moment_parameter(errors.add, field, value)
 
 
 def _milestone_key(errors: _Errors, workspace: Workspace, field: str, key) -> str | None:

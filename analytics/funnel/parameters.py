@@ -8,12 +8,11 @@ its stages are laid out and every achievement is read under it (default: the lat
 version's stages, each achievement under the version in force when it happened).
 """
 
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 
+from analytics.registry import moment_parameter
 from analytics.stage_at_time import stage_version, timelines
 from journeys.models import JourneyMap, Persona
 from workspaces.models import Workspace
@@ -82,13 +81,7 @@ def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any
     if isinstance(stall, bool) or not isinstance(stall, int) or not 1 <= stall <= 3650:
         add("stallDays", "A whole number of days from 1 to 3650.")
 
-    as_of = p["as_of"]
-    if as_of is not None:
-        parsed = as_of if isinstance(as_of, datetime) else parse_datetime(str(as_of))
-        if parsed is None or parsed.tzinfo is None:
-            add("asOf", "An ISO 8601 date-time with a UTC offset.")
-        else:
-            as_of = parsed.isoformat()
+    as_of = moment_parameter(add, "asOf", p["as_of"])
 
     if not isinstance(p["by_persona"], bool):
         add("byPersona", "true or false.")

@@ -1,7 +1,6 @@
 """The parameters of a map fit report: checked, completed with defaults, stored."""
 
 import binascii
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from strawberry import relay
 
 from analytics.funnel.parameters import pinned_version
+from analytics.registry import moment_parameter
 from journeys.models import JourneyMap
 from workspaces.models import Workspace
 
@@ -71,13 +71,7 @@ def _journey_map(errors: _Errors, workspace: Workspace, value: Any) -> str | Non
 
 
 def _datetime(errors: _Errors, field: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
-    if parsed is None or parsed.tzinfo is None:
-        errors.add(field, "An ISO 8601 date-time with a UTC offset.")
-        return None
-    return parsed.isoformat()
+    return moment_parameter(errors.add, field, value)
 
 
 def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any]:

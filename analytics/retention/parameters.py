@@ -1,11 +1,10 @@
 """The parameters of a retention report: checked, completed with defaults, stored."""
 
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 
+from analytics.registry import moment_parameter
 from journeys.models import Channel, Milestone, Persona, Touchpoint
 from workspaces.models import Workspace
 
@@ -90,14 +89,8 @@ def _activity_keys(errors: _Errors, workspace: Workspace, activity: str, keys) -
     return sorted(set(keys))
 
 
-def _datetime(errors: _Errors, field: str, value) -> str | None:
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
-    if parsed is None or parsed.tzinfo is None:
-        errors.add(field, "An ISO 8601 date-time with a UTC offset.")
-        return None
-    return parsed.isoformat()
+def _datetime(errors: _Errors, field: str, value: Any) -> str | None:
+    return moment_parameter(errors.add, field, value)
 
 
 def parse_parameters(workspace: Workspace, raw: dict[str, Any]) -> dict[str, Any]:

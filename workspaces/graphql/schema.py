@@ -6,6 +6,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from workspaces.graphql.types import Me, Role, WorkspaceMembership
+from workspaces.middleware import resolve_session_access
 from workspaces.selectors import user_memberships
 
 
@@ -34,6 +35,13 @@ def _me(info: Info) -> Me | None:
     )
 
 
+def _session_changed(request) -> None:
+    """Fields after login or logout in the same document act as the new session does
+    (a token's access does not depend on the session)."""
+    if request.access.token is None:
+        request.access = resolve_session_access(request)
+
+
 @strawberry.type
 class WorkspacesQuery:
     @strawberry.field(description="The logged-in user, or null for anonymous callers. Open to all.")
@@ -60,6 +68,7 @@ class SessionMutation:
                 "Wrong username or password.", extensions={"code": "INVALID_CREDENTIALS"}
             )
         auth.login(request, user)
+        _session_changed(request)
         return _me(info)
 
     @strawberry.mutation(description="End the session. Open to all; false when none was open.")
@@ -67,4 +76,5 @@ class SessionMutation:
         request = info.context.request
         was_logged_in = request.user.is_authenticated
         auth.logout(request)
+        _session_changed(request)
         return was_logged_in
