@@ -22,7 +22,7 @@ from django_q.models import OrmQ
 from analytics.models import Report
 from analytics.runner import report_request
 from tests.test_report_worker import journeys  # noqa: F401 - a fixture
-from tests.worker_helpers import BASE_DIR, database_url
+from tests.worker_helpers import database_url
 from tests.worker_helpers import start_worker as start_qcluster
 
 pytestmark = [

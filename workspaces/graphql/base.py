@@ -12,8 +12,8 @@ from strawberry.types import Info
 from strawberry_django.utils.typing import get_django_definition
 
 from workspaces.access import Scope
-from workspaces.graphql.describe import described
 from workspaces.errors import ItemError, field_error
+from workspaces.graphql.describe import described
 from workspaces.graphql.permissions import get_access
 from workspaces.models import Workspace
 
