@@ -55,6 +55,12 @@ def clean_allowed_ips(allowed_ips: Sequence[str]) -> list[str]:
 
 
 def check_expiry(expires_at: datetime | None) -> None:
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise field_error(
+            "expires_at",
+            "Give the time zone, e.g. 2026-05-01T09:30:00Z or +02:00.",
+            "naive_datetime",
+        )
     if expires_at is not None and expires_at <= timezone.now():
         raise field_error("expires_at", "The expiry must be in the future.", "invalid")
 

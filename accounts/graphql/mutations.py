@@ -34,7 +34,14 @@ class AccountsMutation:
         description="Store up to 1,000 interactions. Each item is accepted, a duplicate "
         "(its clientId was stored before: retries are safe) or rejected with reasons.",
     )
-    def interactions_ingest(self, info: Info, items: list[InteractionItemValue]) -> IngestResult:
+    def interactions_ingest(
+        self,
+        info: Info,
+        items: Annotated[
+            list[InteractionItemValue],
+            strawberry.argument(description="The interactions, at most 1,000 per call."),
+        ],
+    ) -> IngestResult:
         # The items arrive as JSON objects, checked one by one by the pipeline.
         report = ingestion.interactions_ingest(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
@@ -43,7 +50,14 @@ class AccountsMutation:
         extensions=_write(),
         description="Store up to 1,000 milestone achievements, like interactionsIngest.",
     )
-    def milestones_record(self, info: Info, items: list[AchievementItemValue]) -> IngestResult:
+    def milestones_record(
+        self,
+        info: Info,
+        items: Annotated[
+            list[AchievementItemValue],
+            strawberry.argument(description="The achievements, at most 1,000 per call."),
+        ],
+    ) -> IngestResult:
         report = ingestion.milestones_record(workspace=current_workspace(info), items=items)
         return IngestResult.of(report)
 
@@ -69,7 +83,12 @@ class AccountsMutation:
         description="Find or create up to 1,000 accounts by reference and set their fields.",
     )
     def accounts_upsert(
-        self, info: Info, items: list[AccountUpsertItemValue]
+        self,
+        info: Info,
+        items: Annotated[
+            list[AccountUpsertItemValue],
+            strawberry.argument(description="The accounts, at most 1,000 per call."),
+        ],
     ) -> AccountsUpsertResult:
         given = [item.get("persona") if isinstance(item, dict) else None for item in items]
         rows = load_per_item(info, given, PersonaType, field="persona")
